@@ -1,0 +1,197 @@
+"""Typed, frozen model of a board profile.
+
+A `Profile` is what every later stage receives: the toolchain turns it into flags, the
+linker package turns it into a layout. It holds values only; reading TOML and checking it
+is `loader.py`'s job, so the rest of the pipeline never sees a dict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ARM_ARCHES = ("armv6-m", "armv7-m", "armv7e-m", "armv8-m.main")
+RISCV_ARCHES = ("rv32imac", "rv32imc", "rv32imafc")
+
+# Bytes a core pushes on exception entry (ARM DDI 0403E B1.5.7: basic frame 8 words; the
+# extended frame adds S0-S15, FPSCR and a reserved word = 26 words = 104 bytes).
+ARM_BASIC_FRAME = 32
+ARM_FP_FRAME = 104
+# fwharden's RISC-V trap entry saves ra, t0-t6 and a0-a7 (16 words) on the interrupt stack
+# before it calls C; the hardware itself pushes nothing.
+RISCV_TRAP_FRAME = 64
+
+
+@dataclass(frozen=True)
+class Cpu:
+    """The core: what the compiler must target and what the hardware pushes on a trap."""
+
+    arch: str
+    core: str
+    fpu: str = "none"
+    float_abi: str = "soft"
+
+    @property
+    def family(self) -> str:
+        """'arm' or 'riscv': the two instruction-set families fwharden knows."""
+        return "riscv" if self.arch.startswith("rv") else "arm"
+
+    @property
+    def has_fpu(self) -> bool:
+        return self.fpu != "none"
+
+    @property
+    def exception_frame(self) -> int:
+        """Largest frame the core (or our RISC-V trap entry) pushes on interrupt entry."""
+        if self.family == "riscv":
+            return RISCV_TRAP_FRAME
+        return ARM_FP_FRAME if self.has_fpu else ARM_BASIC_FRAME
+
+
+@dataclass(frozen=True)
+class MemoryRegion:
+    """One region of the memory map, as the vendor's reference manual gives it."""
+
+    name: str
+    origin: int
+    length: int
+    attributes: str
+    note: str = ""
+
+    @property
+    def end(self) -> int:
+        """First address past the region."""
+        return self.origin + self.length
+
+    @property
+    def executable(self) -> bool:
+        return "x" in self.attributes
+
+    @property
+    def writable(self) -> bool:
+        return "w" in self.attributes
+
+    def contains(self, start: int, size: int = 1) -> bool:
+        return self.origin <= start and start + size <= self.end
+
+
+@dataclass(frozen=True)
+class Protection:
+    """The memory-protection hardware that enforces stack guards.
+
+    kind: "pmsav7" (ARMv7-M MPU), "pmp" (RISC-V physical memory protection) or "none"
+    (guards are then only a painted no-go zone that software checks).
+    """
+
+    kind: str
+    regions: int = 0
+    granularity: int = 4
+
+
+@dataclass(frozen=True)
+class Interrupts:
+    """The interrupt controller and the interrupt lines the vector table must cover."""
+
+    controller: str
+    irq_count: int
+    priority_bits: int
+    external: str = ""
+    names: tuple[tuple[str, int], ...] = ()
+
+    def name_of(self, irq: int) -> str:
+        """The peripheral name of an IRQ line, or a numbered one (IRQ42)."""
+        for name, number in self.names:
+            if number == irq:
+                return name
+        return f"IRQ{irq}"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Which region holds which output section."""
+
+    boot: str
+    boot_address: int
+    text: str
+    rodata: str
+    data: str
+    bss: str
+    heap: str
+    heap_size: int
+
+
+@dataclass(frozen=True)
+class StackPolicy:
+    """Sizes and placement of the interrupt and thread stacks and their guards."""
+
+    region: str
+    isr_size: int
+    thread_size: int
+    guard_size: int
+    watermark: int
+    layout: str = "top"
+
+
+@dataclass(frozen=True)
+class Qemu:
+    """How to run this board under QEMU (only for boards QEMU emulates)."""
+
+    machine: str
+    binary: str
+    console: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A fully resolved, validated board profile."""
+
+    name: str
+    title: str
+    reference: str
+    source: Path
+    cpu: Cpu
+    protection: Protection
+    memory: tuple[MemoryRegion, ...]
+    interrupts: Interrupts
+    placement: Placement
+    stacks: StackPolicy
+    qemu: Qemu | None = None
+    inherits: tuple[str, ...] = field(default=())
+
+    def region(self, name: str) -> MemoryRegion:
+        """The region called `name`; the loader has already checked that it exists."""
+        for region in self.memory:
+            if region.name == name:
+                return region
+        raise KeyError(name)
+
+    @property
+    def vector_count(self) -> int:
+        """Entries in the vector table (ARM: 16 system words + IRQs; RISC-V: cause codes)."""
+        if self.cpu.family == "arm":
+            return 16 + self.interrupts.irq_count
+        if self.interrupts.controller == "eclic":
+            return self.interrupts.irq_count
+        # CLINT direct/vectored: one entry per machine-level interrupt cause 0..15.
+        return 16
+
+    @property
+    def vector_align(self) -> int:
+        """Alignment the vector table needs.
+
+        ARMv7-M VTOR (ARM DDI 0403E B3.2.5): the table is aligned to the next power of two
+        of its size, at least 128 bytes. ECLIC's mtvt likewise needs the table size rounded
+        up to a power of two (at least 64 bytes); a CLINT vectored mtvec needs 64 bytes on
+        SiFive cores.
+        """
+        minimum = 128 if self.cpu.family == "arm" else 64
+        return max(minimum, next_power_of_two(self.vector_count * 4))
+
+
+def next_power_of_two(value: int) -> int:
+    """Smallest power of two >= value (value >= 1)."""
+    return 1 << (max(value, 1) - 1).bit_length()
+
+
+def is_power_of_two(value: int) -> bool:
+    return value > 0 and value & (value - 1) == 0

@@ -1,0 +1,208 @@
+"""The project file `firmware.toml`: what to build, and the project's changes to a board.
+
+A project names its sources (globs), include dirs, defines, a default board and toolchain,
+per-board overrides and stack-size overrides; `[harden]` is kept as data for the verifier.
+Like the profile loader it checks version, schema, semantics and raises `ProjectError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ProfileError, ProjectError
+from .loader import SCHEMA_VERSION, STACK_LAYOUTS, check_semantics
+from .model import Profile
+from .tomlread import Size, Table, check_schema, parse_size, read_toml
+
+TOOLCHAINS = ("gcc", "clang", "tinygo")
+LANGUAGES = ("c", "go")
+LIBCS = ("none", "newlib-nano", "picolibc")
+OPT_LEVELS = ("0", "1", "2", "3", "s", "z", "g")
+
+_BUILD_KEYS: dict[str, Any] = {
+    "sources": [str],
+    "include_dirs": [str],
+    "defines": [str],
+    "cflags": [str],
+    "ldflags": [str],
+}
+_STACK_KEYS: dict[str, Any] = {
+    "isr_size": Size,
+    "thread_size": Size,
+    "guard_size": Size,
+    "layout": str,
+}
+PROJECT_SCHEMA: dict[str, Any] = {
+    "schema_version": int,
+    "project": {
+        "name": str,
+        "board": str,
+        "toolchain": str,
+        "language": str,
+        "opt": str,
+        "libc": str,
+        "board_dirs": [str],
+        **_BUILD_KEYS,
+    },
+    "stacks": _STACK_KEYS,
+    "boards": Table({**_BUILD_KEYS, "stacks": _STACK_KEYS}),
+    "harden": Table(object),
+}
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """Compiler inputs a project adds: source globs, include dirs, defines, extra flags."""
+
+    sources: tuple[str, ...] = ()
+    include_dirs: tuple[str, ...] = ()
+    defines: tuple[str, ...] = ()
+    cflags: tuple[str, ...] = ()
+    ldflags: tuple[str, ...] = ()
+
+    def extended(self, other: BuildSettings) -> BuildSettings:
+        """These settings followed by `other`'s (per-board settings add to the common ones)."""
+        return BuildSettings(*(getattr(self, f.name) + getattr(other, f.name)
+                               for f in dataclasses.fields(self)))
+
+
+@dataclass(frozen=True)
+class StackOverrides:
+    """Stack policy values a project sets over the board's; None keeps the board's value."""
+
+    isr_size: int | None = None
+    thread_size: int | None = None
+    guard_size: int | None = None
+    layout: str | None = None
+
+    def merged(self, other: StackOverrides) -> StackOverrides:
+        """`other`'s values where set, else ours."""
+        return StackOverrides(*(getattr(other, f.name) if getattr(other, f.name) is not None
+                                else getattr(self, f.name) for f in dataclasses.fields(self)))
+
+
+@dataclass(frozen=True)
+class Project:
+    """A validated `firmware.toml`."""
+
+    path: Path
+    name: str
+    board: str
+    toolchain: str = "gcc"
+    language: str = "c"
+    opt: str = "2"
+    libc: str = "none"
+    board_dirs: tuple[Path, ...] = ()
+    build: BuildSettings = BuildSettings()
+    stacks: StackOverrides = StackOverrides()
+    per_board: tuple[tuple[str, BuildSettings, StackOverrides], ...] = ()
+    harden: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def settings_for(self, board: str) -> tuple[BuildSettings, StackOverrides]:
+        """Common settings extended by the board's own `[boards.<name>]` table."""
+        build, stacks = self.build, self.stacks
+        for name, board_build, board_stacks in self.per_board:
+            if name == board:
+                build = build.extended(board_build)
+                stacks = stacks.merged(board_stacks)
+        return build, stacks
+
+
+def load_project(path: Path) -> Project:
+    """Read and validate `firmware.toml`."""
+    return project_from_data(read_toml(path, ProjectError), path)
+
+
+def project_from_data(data: Mapping[str, Any], path: Path) -> Project:
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        problem = "missing" if version is None else f"version {version!r} is not supported"
+        raise ProjectError(path, "schema_version", problem,
+                           f"put schema_version = {SCHEMA_VERSION} at the top")
+    check_schema(data, PROJECT_SCHEMA, path, ProjectError)
+    proj = data.get("project", {})
+    for key in ("name", "board"):
+        if key not in proj:
+            raise ProjectError(path, f"project.{key}", "missing", f"add {key} to [project]")
+    toolchain = _choice(path, "project.toolchain", proj.get("toolchain", "gcc"), TOOLCHAINS)
+    language = _choice(path, "project.language", proj.get("language", "c"), LANGUAGES)
+    per_board = tuple(
+        (name, _build(table, path, f"boards.{name}"),
+         _stack_overrides(table.get("stacks", {}), path, f"boards.{name}.stacks"))
+        for name, table in data.get("boards", {}).items()
+    )
+    build = _build(proj, path, "project")
+    if not build.sources and language == "c":
+        raise ProjectError(path, "project.sources", "no sources",
+                           'add sources = ["src/*.c"] to [project]')
+    return Project(
+        path=path,
+        name=proj["name"],
+        board=proj["board"],
+        toolchain=toolchain,
+        language=language,
+        opt=_choice(path, "project.opt", proj.get("opt", "2"), OPT_LEVELS),
+        libc=_choice(path, "project.libc", proj.get("libc", "none"), LIBCS),
+        board_dirs=tuple(path.parent / d for d in proj.get("board_dirs", [])),
+        build=build,
+        stacks=_stack_overrides(data.get("stacks", {}), path, "stacks"),
+        per_board=per_board,
+        harden=data.get("harden", {}),
+    )
+
+
+def _choice(path: Path, key: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ProjectError(path, key, f"'{value}' is not supported", f"use one of: {', '.join(allowed)}")
+    return value
+
+
+def _build(table: Mapping[str, Any], path: Path, prefix: str) -> BuildSettings:
+    for key in ("sources", "include_dirs"):
+        for item in table.get(key, []):
+            if Path(item).is_absolute() or ".." in Path(item).parts:
+                raise ProjectError(path, f"{prefix}.{key}", f"'{item}' leaves the project",
+                                   "use paths relative to the directory of firmware.toml")
+    return BuildSettings(*(tuple(table.get(key, [])) for key in _BUILD_KEYS))
+
+
+def _stack_overrides(table: Mapping[str, Any], path: Path, prefix: str) -> StackOverrides:
+    layout = table.get("layout")
+    if layout is not None:
+        _choice(path, f"{prefix}.layout", layout, STACK_LAYOUTS)
+    return StackOverrides(
+        isr_size=parse_size(table["isr_size"]) if "isr_size" in table else None,
+        thread_size=parse_size(table["thread_size"]) if "thread_size" in table else None,
+        guard_size=parse_size(table["guard_size"]) if "guard_size" in table else None,
+        layout=layout,
+    )
+
+
+def apply_stack_overrides(profile: Profile, overrides: StackOverrides, source: Path,
+                          prefix: str = "stacks") -> Profile:
+    """The profile with the project's stack values, checked again against the board's rules.
+
+    A value that breaks a rule is reported against `source` (firmware.toml or the command
+    line), because that is where the user must change it.
+    """
+    changes = {f.name: getattr(overrides, f.name) for f in dataclasses.fields(overrides)
+               if getattr(overrides, f.name) is not None}
+    if not changes:
+        return profile
+    updated = dataclasses.replace(profile, stacks=dataclasses.replace(profile.stacks, **changes))
+    try:
+        check_semantics(updated, profile.source)
+    except ProfileError as exc:
+        if exc.key.startswith("stacks."):
+            key = prefix + exc.key[len("stacks"):]
+            raise ProjectError(source, key, exc.problem, exc.fix) from None
+        raise
+    return updated

@@ -1,0 +1,88 @@
+"""`Profile -> str`: the C source of the board's vector table.
+
+ARM: word 0 is the initial SP (the top of the interrupt stack, so exceptions run on the
+isolated stack from the first instruction), then the system exceptions and one entry per
+IRQ (ARM DDI 0403E B1.5.3). RISC-V: a table of handler addresses indexed by the interrupt
+cause, which fwharden's trap entry dispatches through (and which ECLIC's mtvt points at).
+Every handler is a weak alias of one `Default_Handler`, so a project defines only what it
+uses. Must not: read files or print.
+"""
+
+from __future__ import annotations
+
+from fwharden.board_profiles import Profile
+
+from .script import HEADER_LINE
+
+# ARMv7-M system exception numbers 1..15 (ARM DDI 0403E B1.5.2); None = reserved.
+ARM_SYSTEM = (
+    "Reset_Handler", "NMI_Handler", "HardFault_Handler", "MemManage_Handler",
+    "BusFault_Handler", "UsageFault_Handler", None, None, None, None, "SVC_Handler",
+    "DebugMon_Handler", None, "PendSV_Handler", "SysTick_Handler",
+)
+# ARMv6-M has no configurable faults and no debug monitor (ARM DDI 0419 B1.5.2).
+ARMV6_RESERVED = {"MemManage_Handler", "BusFault_Handler", "UsageFault_Handler",
+                  "DebugMon_Handler"}
+# RISC-V machine interrupt causes (privileged spec 3.1.15, Table 3.6).
+RISCV_CLINT = {3: "MachineSoftware_Handler", 7: "MachineTimer_Handler",
+               11: "MachineExternal_Handler"}
+
+
+def irq_handler_name(profile: Profile, irq: int) -> str:
+    """CMSIS style `<NAME>_IRQHandler` for a named line, else `IRQ<n>_Handler`."""
+    name = profile.interrupts.name_of(irq)
+    return f"{name}_IRQHandler" if name != f"IRQ{irq}" else f"IRQ{irq}_Handler"
+
+
+def vector_entries(profile: Profile) -> list[str | None]:
+    """Handler symbol for each table slot (ARM slot 0, the SP, is left out)."""
+    if profile.cpu.family == "arm":
+        system = [None if profile.cpu.arch == "armv6-m" and h in ARMV6_RESERVED else h
+                  for h in ARM_SYSTEM]
+        return system + [irq_handler_name(profile, i)
+                         for i in range(profile.interrupts.irq_count)]
+    if profile.interrupts.controller == "eclic":
+        return [irq_handler_name(profile, i) for i in range(profile.interrupts.irq_count)]
+    return [RISCV_CLINT.get(cause) for cause in range(profile.vector_count)]
+
+
+def render_vector_table(profile: Profile) -> str:
+    entries = vector_entries(profile)
+    handlers = sorted({h for h in entries if h and h != "Reset_Handler"})
+    arm = profile.cpu.family == "arm"
+    lines = [
+        f"/* {HEADER_LINE}.",
+        f" * Vector table of board {profile.name}: {profile.vector_count} entries "
+        + ("(SP, 15 system exceptions, IRQs)." if arm else "(indexed by mcause)."),
+        " * Define any handler below in your code to replace the weak default.",
+        " */",
+        "#include <stdint.h>",
+        "",
+        "void fwh_unexpected_interrupt(void);",
+        "",
+        "/* Weak, so the runtime or the project may replace it; every unset slot lands here. */",
+        "__attribute__((weak, used)) void Default_Handler(void)",
+        "{",
+        "    fwh_unexpected_interrupt();",
+        "}",
+        "",
+    ]
+    if arm:
+        lines += ["extern uint32_t __fwh_isr_stack_end;", "void Reset_Handler(void);"]
+    for handler in handlers:
+        lines.append(f'void {handler}(void) __attribute__((weak, alias("Default_Handler")));')
+    table = "fwh_vector_table" if arm else "fwh_interrupt_table"
+    lines += [
+        "",
+        '__attribute__((section(".isr_vector"), used))',
+        f"const uintptr_t {table}[{profile.vector_count}] = {{",
+    ]
+    if arm:
+        lines.append("    (uintptr_t)&__fwh_isr_stack_end,  /* 0: initial SP = interrupt stack top */")
+    first = 1 if arm else 0
+    for index, handler in enumerate(entries, start=first):
+        value = f"(uintptr_t){handler}" if handler else "0"
+        label = f"IRQ {index - 16}" if arm and index >= 16 else f"{index}"
+        lines.append(f"    {value + ',':<40} /* {label} */")
+    lines += ["};", ""]
+    return "\n".join(lines)

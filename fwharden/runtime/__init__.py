@@ -1,0 +1,26 @@
+"""The on-target runtime: C and assembly sources compiled into every firmware.
+
+The Python side only names the files for a CPU family; the sources themselves depend on
+nothing but the linker script's symbols.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+RUNTIME_DIR = Path(__file__).resolve().parent
+
+_SOURCES = {
+    "arm": ("common/init.c", "common/console.c", "cortex_m/startup.c"),
+    "riscv": ("common/init.c", "common/console.c", "riscv/start.S", "riscv/trap.c"),
+}
+
+
+def runtime_sources(family: str) -> list[Path]:
+    """Start-up and console sources for `family` ("arm" or "riscv")."""
+    return [RUNTIME_DIR / name for name in _SOURCES[family]]
+
+
+def include_dir() -> Path:
+    """Directory holding fwharden.h."""
+    return RUNTIME_DIR

@@ -1,0 +1,38 @@
+/* fwharden reset entry for ARMv7-M (ARM DDI 0403E).
+ *
+ * The core loads SP from word 0 of the vector table, which fwharden points at the top of
+ * the interrupt stack, so MSP is the interrupt stack from the first instruction. The reset
+ * entry enables the FPU (if the build uses one), points VTOR at our table, initialises RAM
+ * on MSP, then moves thread mode to PSP (the thread stack, CONTROL.SPSEL = 1; B1.4.4) and
+ * calls main() there. Exceptions keep using MSP, so handlers never share the thread stack.
+ */
+#include <stdint.h>
+
+void fwh_init_memory(void);
+void fwh_thread_main(void);
+
+__attribute__((naked, noreturn, used)) void Reset_Handler(void)
+{
+    __asm__ volatile(
+#if defined(FWH_HAS_FPU)
+        /* CPACR.CP10/CP11 = full access (B3.2.20) before any FP instruction. */
+        "ldr r0, =0xE000ED88\n"
+        "ldr r1, [r0]\n"
+        "orr r1, r1, #(0xF << 20)\n"
+        "str r1, [r0]\n"
+        "dsb\n"
+        "isb\n"
+#endif
+        /* VTOR (B3.2.5): the table may not be at address 0 (STM32 flash, i.MX RT). */
+        "ldr r0, =0xE000ED08\n"
+        "ldr r1, =__fwh_vectors_start\n"
+        "str r1, [r0]\n"
+        "bl fwh_init_memory\n"
+        "ldr r0, =__fwh_thread_stack_end\n"
+        "msr psp, r0\n"
+        "movs r0, #2\n"
+        "msr control, r0\n"
+        "isb\n"
+        "bl fwh_thread_main\n"
+        "b .\n");
+}

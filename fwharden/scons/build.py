@@ -1,0 +1,219 @@
+"""`env.Firmware("firmware.toml")`: wire the pipeline stages into SCons targets.
+
+project + board -> Profile -> Layout -> (linker script, vector table) -> objects -> ELF
+-> .bin, .hex, memory-usage summary. Every stage is a call into a plain module; this file
+only decides file names and dependencies, and turns stage errors into one line + exit 2.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import SCons.Script
+from SCons.Action import Action
+
+from fwharden.board_profiles import ConfigError, Profile, load_profile
+from fwharden.board_profiles.project import (
+    Project,
+    StackOverrides,
+    apply_stack_overrides,
+    load_project,
+)
+from fwharden.board_profiles.tomlread import parse_size
+from fwharden.harden import HardenError, describe_usage, region_usage
+from fwharden.linker import build_layout, render_linker_script, render_vector_table
+from fwharden.runtime import include_dir, runtime_sources
+from fwharden.toolchain import ToolchainError, build_flags, find_toolchain
+
+# Command-line ARGUMENTS the tool understands.
+KNOWN_ARGS = ("board", "toolchain", "layout", "isr_size", "thread_size", "guard_size")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What one `scons` invocation builds."""
+
+    project: Project
+    profile: Profile
+    toolchain: str
+
+
+def fail(message: str) -> None:
+    """Report a bad input as one line and stop SCons with status 2."""
+    print(f"fwharden: error: {message}", file=sys.stderr)
+    SCons.Script.Exit(2)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to a temporary file beside `path`, then rename it over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def select(project_file: Path, args: Mapping[str, str]) -> Selection:
+    """Apply the command line to the project: board, toolchain and stack overrides."""
+    unknown = sorted(set(args) - set(KNOWN_ARGS))
+    if unknown:
+        raise ConfigError("command line", unknown[0], "unknown argument",
+                          f"use one of: {', '.join(KNOWN_ARGS)}")
+    project = load_project(project_file)
+    board = args.get("board", project.board)
+    profile = load_profile(board, project.board_dirs)
+    _, stacks = project.settings_for(profile.name)
+    profile = apply_stack_overrides(profile, stacks, project.path)
+    cli = StackOverrides(
+        isr_size=_size_arg(args, "isr_size"),
+        thread_size=_size_arg(args, "thread_size"),
+        guard_size=_size_arg(args, "guard_size"),
+        layout=args.get("layout"),
+    )
+    if cli.layout is not None and cli.layout not in ("top", "flip"):
+        raise ConfigError("command line", "layout", f"'{cli.layout}' is not supported",
+                          "use layout=top or layout=flip")
+    profile = apply_stack_overrides(profile, cli, Path("command line"), prefix="")
+    toolchain = args.get("toolchain", project.toolchain)
+    if toolchain not in ("gcc", "clang", "tinygo"):
+        raise ConfigError("command line", "toolchain", f"'{toolchain}' is not supported",
+                          "use toolchain=gcc, toolchain=clang or toolchain=tinygo")
+    return Selection(project=project, profile=profile, toolchain=toolchain)
+
+
+def _size_arg(args: Mapping[str, str], key: str) -> int | None:
+    if key not in args:
+        return None
+    value = parse_size(args[key])
+    if value is None:
+        raise ConfigError("command line", key, f"'{args[key]}' is not a size",
+                          f"write e.g. {key}=2K")
+    return value
+
+
+def _write_text(target, source, env) -> int:
+    """SCons action: write the text carried by the Value source node to the target file."""
+    write_atomically(Path(str(target[0])), source[0].read())
+    return 0
+
+
+def _usage_action(profile: Profile):
+    def report(target, source, env) -> int:
+        try:
+            table = describe_usage(region_usage(Path(str(source[0])), profile))
+        except HardenError as exc:
+            print(f"fwharden: error: {exc}", file=sys.stderr)
+            return 1
+        write_atomically(Path(str(target[0])), table)
+        print(f"Memory use of {source[0]} ({profile.name}):\n{table}", end="")
+        return 0
+
+    return Action(report, "Memory usage $TARGET")
+
+
+def firmware(env, project_file: str = "firmware.toml"):
+    """Declare the firmware targets for the board chosen on the command line."""
+    path = Path(env.File(project_file).srcnode().abspath)
+    try:
+        chosen = select(path, env["FWH_ARGS"])
+        profile, project = chosen.profile, chosen.project
+        if chosen.toolchain == "tinygo" or project.language == "go":
+            raise ToolchainError("TinyGo builds are not wired into the SCons tool yet; "
+                                 "fix: build C sources with toolchain=gcc or toolchain=clang")
+        tools = find_toolchain(profile, chosen.toolchain, env["ENV"]["PATH"])
+        layout = build_layout(profile)
+    except (ConfigError, ToolchainError) as exc:
+        fail(str(exc))
+        return None
+    root = project.root
+    build_dir = root / "build" / profile.name
+    rel_build = os.path.relpath(build_dir, env.Dir("#").abspath)
+    env["FWH_BUILD_DIR"] = rel_build
+    script = env.File(f"{rel_build}/{profile.name}.ld")
+    map_file = env.File(f"{rel_build}/firmware.map")
+    settings, _ = project.settings_for(profile.name)
+    try:
+        flags = build_flags(profile, tools.kind, opt=project.opt, libc=project.libc,
+                            linker_script=script.path, map_file=map_file.path,
+                            libgcc=str(tools.libgcc) if tools.libgcc else None)
+    except ToolchainError as exc:
+        fail(str(exc))
+        return None
+
+    env.Replace(
+        CC=str(tools.cc),
+        AS=str(tools.cc),
+        ASPP=str(tools.cc),
+        LINK=str(tools.linker),
+        FWH_OBJCOPY=str(tools.objcopy),
+        CCFLAGS=[*flags.cflags, *settings.cflags],
+        ASFLAGS=[*flags.asflags, "-c"],
+        ASPPFLAGS=[*flags.asflags],
+        CPPDEFINES=[*flags.defines, *settings.defines],
+        CPPPATH=[str(root / d) for d in settings.include_dirs] + [str(include_dir())],
+        LINKFLAGS=[*flags.ldflags, *settings.ldflags],
+        FWH_LIBS=list(flags.libs),
+        LINKCOM="$FWH_LINKCOM",
+        LINKCOMSTR="$FWH_LINKCOMSTR",
+    )
+
+    script_node = env.Command(script, env.Value(render_linker_script(layout)),
+                              Action(_write_text, "Linker script $TARGET"))
+    vectors = env.Command(f"{rel_build}/gen/fwh_vectors.c",
+                          env.Value(render_vector_table(profile)),
+                          Action(_write_text, "Vector table $TARGET"))
+
+    objects = []
+    sources = _project_sources(root, settings.sources)
+    if not sources:
+        fail(f"{project.path}: project.sources: no file matches "
+             f"{', '.join(settings.sources)}; fix: check the globs")
+        return None
+    for source in sources:
+        rel = source.relative_to(root)
+        objects += _compile(env, source, f"{rel_build}/obj/{rel.with_suffix('.o')}")
+    for source in runtime_sources(profile.cpu.family):
+        rel = source.relative_to(include_dir())
+        objects += _compile(env, source, f"{rel_build}/obj/fwharden/{rel.with_suffix('.o')}")
+    objects += _compile(env, vectors[0], f"{rel_build}/obj/gen/fwh_vectors.o")
+
+    elf = env.Program(f"{rel_build}/firmware.elf", objects)
+    env.Depends(elf, script_node)
+    env.SideEffect(map_file, elf)
+    env.Clean(elf, map_file)
+    binary = env.Command(f"{rel_build}/firmware.bin", elf,
+                         Action("$FWH_OBJCOPYCOM", "$FWH_OBJCOPYCOMSTR"), FWH_OBJCOPY_FORMAT="binary")
+    ihex = env.Command(f"{rel_build}/firmware.hex", elf,
+                       Action("$FWH_OBJCOPYCOM", "$FWH_OBJCOPYCOMSTR"), FWH_OBJCOPY_FORMAT="ihex")
+    usage = env.Command(f"{rel_build}/memory-usage.txt", elf, _usage_action(profile))
+    cdb = env.CompilationDatabase(str(root / "compile_commands.json"))
+    targets = [elf, binary, ihex, usage, cdb]
+    env.Clean(elf, env.Dir(rel_build))
+    env.Default(targets)
+    return targets
+
+
+def _project_sources(root: Path, patterns: tuple[str, ...]) -> list[Path]:
+    """Files matching the project's globs, sorted so the link order is reproducible."""
+    found = {Path(p) for pattern in patterns
+             for p in glob.glob(str(root / pattern), recursive=True)}
+    return sorted(p for p in found if p.is_file())
+
+
+def _compile(env, source, target: str) -> list:
+    """Compile one source; its .su stack-usage file is a side output that -c cleans."""
+    nodes = env.Object(target, source if not isinstance(source, Path) else str(source))
+    stack_usage = env.File(str(Path(target).with_suffix(".su")))
+    env.SideEffect(stack_usage, nodes)
+    env.Clean(nodes, stack_usage)
+    return nodes
