@@ -200,13 +200,13 @@ def _sections(layout: Layout) -> str:
         "    PROVIDE_HIDDEN(__fini_array_end = .);",
         f"  }} > {rodata}",
         "",
-        f"  /* == Stack map: {layout.stackmap_size} bytes reserved, filled in after the link == */",
+        f"  /* == Stack map: {layout.stackmap_size} bytes, reserved by fwharden's generated",
+        "        fwh_vectors.c (read-only, so no writable flash segment); filled after the link == */",
         "  .fwh_stackmap :",
         "  {",
         "    . = ALIGN(8);",
         "    __fwh_stackmap_start = .;",
-        "    LONG(0);",
-        f"    . = __fwh_stackmap_start + {layout.stackmap_size};",
+        "    KEEP(*(.fwh_stackmap))",
         "    __fwh_stackmap_end = .;",
         f"  }} > {rodata}",
         "",
@@ -354,7 +354,9 @@ def _asserts(layout: Layout) -> str:
         ]
     lines += [
         f"ASSERT(__fwh_stackmap_end - __fwh_stackmap_start == {layout.stackmap_size}, "
-        '"BUG(fwharden): stack map reservation has the wrong size");',
+        '"ERROR(fwharden): the stack map reservation is not the {layout.stackmap_size} bytes '
+        'this script expects; fix: link the fwh_vectors.c generated with this script and '
+        'no other .fwh_stackmap section");',
         f"ASSERT(__fwh_heap_end - __fwh_heap_start == {p.placement.heap_size}, "
         '"BUG(fwharden): heap has the wrong size");',
     ]

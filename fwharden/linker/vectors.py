@@ -1,16 +1,20 @@
-"""`Profile -> str`: the C source of the board's vector table.
+"""`Layout -> str`: the C source of the board's vector table and stack-map reservation.
 
 ARM: word 0 is the initial SP (the top of the interrupt stack, so exceptions run on the
 isolated stack from the first instruction), then the system exceptions and one entry per
 IRQ (ARM DDI 0403E B1.5.3). RISC-V: a table of handler addresses indexed by the interrupt
 cause, which fwharden's trap entry dispatches through (and which ECLIC's mtvt points at).
 Every handler is a weak alias of one `Default_Handler`, so a project defines only what it
-uses. Must not: read files or print.
+uses. The same file reserves the read-only `.fwh_stackmap` bytes that the linker script
+places and the post-link step fills (a linker-script LONG() would make the section
+writable, and ld.lld 14 has no READONLY keyword). Must not: read files or print.
 """
 
 from __future__ import annotations
 
 from fwharden.board_profiles import Profile
+
+from .layout import Layout
 
 from .script import HEADER_LINE
 
@@ -46,7 +50,8 @@ def vector_entries(profile: Profile) -> list[str | None]:
     return [RISCV_CLINT.get(cause) for cause in range(profile.vector_count)]
 
 
-def render_vector_table(profile: Profile) -> str:
+def render_vector_table(layout: Layout) -> str:
+    profile = layout.profile
     entries = vector_entries(profile)
     handlers = sorted({h for h in entries if h and h != "Reset_Handler"})
     arm = profile.cpu.family == "arm"
@@ -84,5 +89,12 @@ def render_vector_table(profile: Profile) -> str:
         value = f"(uintptr_t){handler}" if handler else "0"
         label = f"IRQ {index - 16}" if arm and index >= 16 else f"{index}"
         lines.append(f"    {value + ',':<40} /* {label} */")
-    lines += ["};", ""]
+    lines += [
+        "};",
+        "",
+        "/* Filled in after the link with the stack map (regions, guards, watermark). */",
+        '__attribute__((section(".fwh_stackmap"), used, aligned(8)))',
+        f"const uint8_t fwh_stackmap_reserved[{layout.stackmap_size}];",
+        "",
+    ]
     return "\n".join(lines)

@@ -7,6 +7,7 @@ only decides file names and dependencies, and turns stage errors into one line +
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import sys
@@ -170,7 +171,7 @@ def firmware(env, project_file: str = "firmware.toml"):
     script_node = env.Command(script, env.Value(render_linker_script(layout)),
                               Action(_write_text, "Linker script $TARGET"))
     vectors = env.Command(f"{rel_build}/gen/fwh_vectors.c",
-                          env.Value(render_vector_table(profile)),
+                          env.Value(render_vector_table(layout)),
                           Action(_write_text, "Vector table $TARGET"))
 
     objects = []
@@ -198,7 +199,9 @@ def firmware(env, project_file: str = "firmware.toml"):
     usage = env.Command(f"{rel_build}/memory-usage.txt", elf, _usage_action(profile))
     cdb = env.CompilationDatabase(str(root / "compile_commands.json"))
     targets = [elf, binary, ihex, usage, cdb]
-    env.Clean(elf, env.Dir(rel_build))
+    if env.GetOption("clean"):
+        # `scons -c` removes files; the directories they leave behind go after it.
+        atexit.register(_remove_empty_dirs, build_dir)
     env.Default(targets)
     return targets
 
@@ -217,3 +220,16 @@ def _compile(env, source, target: str) -> list:
     env.SideEffect(stack_usage, nodes)
     env.Clean(nodes, stack_usage)
     return nodes
+
+
+def _remove_empty_dirs(top: Path) -> None:
+    """Remove `top` and its subdirectories, bottom-up, where they are empty."""
+    if not top.is_dir():
+        return
+    for directory in sorted((p for p in top.rglob("*") if p.is_dir()), reverse=True):
+        if not any(directory.iterdir()):
+            directory.rmdir()
+    if not any(top.iterdir()):
+        top.rmdir()
+        if not any(top.parent.iterdir()):
+            top.parent.rmdir()
