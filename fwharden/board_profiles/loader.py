@@ -275,7 +275,7 @@ def _memory(req: _Required, path: Path) -> tuple[MemoryRegion, ...]:
         regions.append(MemoryRegion(name=name, origin=origin, length=length,
                                     attributes=attributes, note=fields.get("note", "")))
     regions.sort(key=lambda r: r.origin)
-    for low, high in zip(regions, regions[1:]):
+    for low, high in zip(regions, regions[1:], strict=False):
         if high.origin < low.end:
             raise ProfileError(path, f"memory.{high.name}",
                                f"overlaps memory.{low.name} "

@@ -202,7 +202,8 @@ def apply_stack_overrides(profile: Profile, overrides: StackOverrides, source: P
         check_semantics(updated, profile.source)
     except ProfileError as exc:
         if exc.key.startswith("stacks."):
-            key = prefix + exc.key[len("stacks"):]
+            rest = exc.key[len("stacks."):]
+            key = f"{prefix}.{rest}" if prefix else rest
             raise ProjectError(source, key, exc.problem, exc.fix) from None
         raise
     return updated

@@ -135,9 +135,8 @@ def _sections(layout: Layout) -> str:
             f"  }} > {boot}",
             "",
             f"  /* == Interrupt table: addresses indexed by cause, aligned to {p.vector_align} == */",
-            "  .isr_vector :",
+            f"  .isr_vector : ALIGN({p.vector_align})",
             "  {",
-            f"    . = ALIGN({p.vector_align});",
         ]
     else:
         out += [

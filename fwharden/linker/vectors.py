@@ -15,7 +15,6 @@ from __future__ import annotations
 from fwharden.board_profiles import Profile
 
 from .layout import Layout
-
 from .script import HEADER_LINE
 
 # ARMv7-M system exception numbers 1..15 (ARM DDI 0403E B1.5.2); None = reserved.

@@ -128,10 +128,10 @@ def firmware(env, project_file: str = "firmware.toml"):
     try:
         chosen = select(path, env["FWH_ARGS"])
         profile, project = chosen.profile, chosen.project
-        if chosen.toolchain == "tinygo" or project.language == "go":
+        tools = find_toolchain(profile, chosen.toolchain, env["ENV"]["PATH"])
+        if tools.kind == "tinygo" or project.language == "go":
             raise ToolchainError("TinyGo builds are not wired into the SCons tool yet; "
                                  "fix: build C sources with toolchain=gcc or toolchain=clang")
-        tools = find_toolchain(profile, chosen.toolchain, env["ENV"]["PATH"])
         layout = build_layout(profile)
     except (ConfigError, ToolchainError) as exc:
         fail(str(exc))

@@ -1,0 +1,128 @@
+"""The `fwharden` command: one function per subcommand, output through one writer.
+
+Only this module (and the SCons tool) prints or exits. Bad input is one line on stderr
+and exit status 2; a parser never sees sys.exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from fwharden import __version__
+from fwharden.board_profiles import ConfigError, list_boards, load_profile
+from fwharden.board_profiles.describe import (
+    describe_boards,
+    describe_profile,
+    profile_summary,
+    profile_to_dict,
+)
+from fwharden.board_profiles.project import StackOverrides, apply_stack_overrides
+from fwharden.harden import HardenError
+from fwharden.linker import build_layout, render_linker_script
+from fwharden.linker.describe import describe_layout, layout_to_dict
+from fwharden.scaffold import init_project
+from fwharden.scons.build import write_atomically
+from fwharden.toolchain import ToolchainError
+
+EXIT_BAD_INPUT = 2
+
+
+class Writer:
+    """Text for people or JSON for programs, from the same call."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+
+    def emit(self, data: Any, text: str) -> None:
+        if self.as_json:
+            json.dump(data, sys.stdout, indent=2, sort_keys=True)
+            sys.stdout.write("\n")
+        else:
+            sys.stdout.write(text)
+
+
+def cmd_boards(args: argparse.Namespace, out: Writer) -> int:
+    rows = [profile_summary(load_profile(name)) for name in list_boards()]
+    out.emit(rows, describe_boards(rows))
+    return 0
+
+
+def cmd_board_show(args: argparse.Namespace, out: Writer) -> int:
+    profile = load_profile(args.name)
+    layout = build_layout(profile)
+    data = {**profile_to_dict(profile), "layout": layout_to_dict(layout)}
+    out.emit(data, describe_profile(profile) + describe_layout(layout))
+    return 0
+
+
+def cmd_linker_script(args: argparse.Namespace, out: Writer) -> int:
+    profile = load_profile(args.board)
+    if args.layout:
+        profile = apply_stack_overrides(profile, StackOverrides(layout=args.layout),
+                                        Path("command line"), prefix="")
+    text = render_linker_script(build_layout(profile))
+    if args.output:
+        write_atomically(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_init(args: argparse.Namespace, out: Writer) -> int:
+    load_profile(args.board)  # fail early on an unknown board
+    written = init_project(Path(args.directory), args.board)
+    out.emit([str(p) for p in written],
+             "".join(f"wrote {p}\n" for p in written)
+             + f"next: cd {args.directory} && scons\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fwharden", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"fwharden {__version__}")
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument("--json", action="store_true", help="print JSON instead of text")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("boards", parents=[shared], help="list the board catalog")
+    p.set_defaults(func=cmd_boards)
+
+    board = sub.add_parser("board", help="inspect one board")
+    board_sub = board.add_subparsers(dest="board_command", required=True, metavar="ACTION")
+    p = board_sub.add_parser("show", parents=[shared], help="resolved profile and layout")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_board_show)
+
+    p = sub.add_parser("linker-script", parents=[shared], help="write a board's linker script")
+    p.add_argument("--board", required=True)
+    p.add_argument("--layout", choices=("top", "flip"), help="override the stack layout")
+    p.add_argument("-o", "--output", help="file to write (default: stdout)")
+    p.set_defaults(func=cmd_linker_script)
+
+    p = sub.add_parser("init", parents=[shared], help="create a project that builds")
+    p.add_argument("directory")
+    p.add_argument("--board", default="stm32h743")
+    p.set_defaults(func=cmd_init)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace, Writer], int] = args.func
+    try:
+        return func(args, Writer(getattr(args, "json", False)))
+    except (ConfigError, ToolchainError, HardenError) as exc:
+        print(f"fwharden: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
