@@ -82,6 +82,7 @@ def test_noop_rebuild_runs_no_tool_and_clean_removes_everything(example: Path) -
     scons(example, "board=mps2-an500")
     again = scons(example, "board=mps2-an500")
     assert "gcc" not in again.stdout and "objcopy" not in again.stdout, again.stdout
+    assert "Memory usage" not in again.stdout, again.stdout
     # A changed stack size regenerates the linker script and relinks, without recompiling C.
     relink = scons(example, "board=mps2-an500", "isr_size=2K")
     assert "firmware.elf" in relink.stdout and " -c " not in relink.stdout

@@ -108,18 +108,17 @@ def _write_text(target, source, env) -> int:
     return 0
 
 
-def _usage_action(profile: Profile):
-    def report(target, source, env) -> int:
-        try:
-            table = describe_usage(region_usage(Path(str(source[0])), profile))
-        except HardenError as exc:
-            print(f"fwharden: error: {exc}", file=sys.stderr)
-            return 1
-        write_atomically(Path(str(target[0])), table)
-        print(f"Memory use of {source[0]} ({profile.name}):\n{table}", end="")
-        return 0
-
-    return Action(report, "Memory usage $TARGET")
+def _report_usage(target, source, env) -> int:
+    """SCons action: memory use per region, written to the target and printed."""
+    profile: Profile = env["FWH_PROFILE"]
+    try:
+        table = describe_usage(region_usage(Path(str(source[0])), profile))
+    except HardenError as exc:
+        print(f"fwharden: error: {exc}", file=sys.stderr)
+        return 1
+    write_atomically(Path(str(target[0])), table)
+    print(f"Memory use of {source[0]} ({profile.name}):\n{table}", end="")
+    return 0
 
 
 def firmware(env, project_file: str = "firmware.toml"):
@@ -196,7 +195,10 @@ def firmware(env, project_file: str = "firmware.toml"):
                          Action("$FWH_OBJCOPYCOM", "$FWH_OBJCOPYCOMSTR"), FWH_OBJCOPY_FORMAT="binary")
     ihex = env.Command(f"{rel_build}/firmware.hex", elf,
                        Action("$FWH_OBJCOPYCOM", "$FWH_OBJCOPYCOMSTR"), FWH_OBJCOPY_FORMAT="ihex")
-    usage = env.Command(f"{rel_build}/memory-usage.txt", elf, _usage_action(profile))
+    usage = env.Command(f"{rel_build}/memory-usage.txt", elf,
+                        Action(_report_usage, "Memory usage $TARGET"), FWH_PROFILE=profile)
+    # The regions come from the profile, not the ELF: a changed map must redo the table.
+    env.Depends(usage, env.Value(repr(profile.memory)))
     cdb = env.CompilationDatabase(str(root / "compile_commands.json"))
     targets = [elf, binary, ihex, usage, cdb]
     if env.GetOption("clean"):
