@@ -27,7 +27,7 @@ from fwharden.linker import build_layout, render_linker_script
 from fwharden.linker.describe import describe_layout, layout_to_dict
 from fwharden.scaffold import init_project
 from fwharden.scons.build import write_atomically
-from fwharden.toolchain import ToolchainError
+from fwharden.toolchain import ToolchainError, find_toolchain
 
 EXIT_BAD_INPUT = 2
 
@@ -73,6 +73,34 @@ def cmd_linker_script(args: argparse.Namespace, out: Writer) -> int:
     return 0
 
 
+def cmd_toolchains(args: argparse.Namespace, out: Writer) -> int:
+    profile = load_profile(args.board)
+    rows = []
+    for kind in ("gcc", "clang", "tinygo"):
+        try:
+            tools = find_toolchain(profile, kind)
+        except ToolchainError as exc:
+            rows.append({"toolchain": kind, "found": False, "error": str(exc)})
+            continue
+        rows.append({"toolchain": kind, "found": True, "cc": str(tools.cc),
+                     "linker": str(tools.linker), "objcopy": str(tools.objcopy),
+                     "versions": dict(tools.versions),
+                     "libgcc": str(tools.libgcc) if tools.libgcc else None})
+    out.emit(rows, describe_toolchains(profile.name, rows))
+    return 0
+
+
+def describe_toolchains(board: str, rows: list[dict[str, Any]]) -> str:
+    lines = [f"toolchains for {board}:"]
+    for row in rows:
+        if row["found"]:
+            versions = "; ".join(f"{name}: {line}" for name, line in row["versions"].items())
+            lines.append(f"  {row['toolchain']:<7} {row['cc']}  ({versions})")
+        else:
+            lines.append(f"  {row['toolchain']:<7} missing: {row['error']}")
+    return "\n".join(lines) + "\n"
+
+
 def cmd_init(args: argparse.Namespace, out: Writer) -> int:
     load_profile(args.board)  # fail early on an unknown board
     written = init_project(Path(args.directory), args.board)
@@ -103,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layout", choices=("top", "flip"), help="override the stack layout")
     p.add_argument("-o", "--output", help="file to write (default: stdout)")
     p.set_defaults(func=cmd_linker_script)
+
+    p = sub.add_parser("toolchains", parents=[shared],
+                       help="which compilers a board can use, with their versions")
+    p.add_argument("--board", default="stm32h743")
+    p.set_defaults(func=cmd_toolchains)
 
     p = sub.add_parser("init", parents=[shared], help="create a project that builds")
     p.add_argument("directory")

@@ -63,3 +63,11 @@ def test_init_scaffold_builds_and_runs(tmp_path: Path) -> None:
     assert "hello from blinky" in run.stderr
     again = fwharden("init", str(project))
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_toolchains_reports_versions_and_missing_ones() -> None:
+    rows = {r["toolchain"]: r for r in json.loads(
+        fwharden("toolchains", "--board", "stm32h743", "--json").stdout)}
+    assert rows["gcc"]["found"] and "arm-none-eabi-gcc" in rows["gcc"]["versions"]
+    assert rows["clang"]["found"] and rows["clang"]["libgcc"].endswith("libgcc.a")
+    assert set(rows) == {"gcc", "clang", "tinygo"}

@@ -4,7 +4,7 @@
 is done by the plain modules (board_profiles, toolchain, linker, harden) that `build.py`
 wires together.
 
-Construction variables (all listed in docs/scons.md):
+Construction variables (the table in README.md lists them too):
   FWH_ARGS          the command-line ARGUMENTS (board=, toolchain=, layout=, isr_size=, ...)
   FWH_BUILD_DIR     build/<board>
   FWH_OBJCOPY       objcopy of the selected toolchain
