@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fwharden import __version__
+from fwharden.atomic import write_atomically
 from fwharden.board_profiles import ConfigError, list_boards, load_profile
 from fwharden.board_profiles.describe import (
     describe_boards,
@@ -26,7 +27,6 @@ from fwharden.harden import HardenError
 from fwharden.linker import build_layout, render_linker_script
 from fwharden.linker.describe import describe_layout, layout_to_dict
 from fwharden.scaffold import init_project
-from fwharden.scons.build import write_atomically
 from fwharden.toolchain import ToolchainError, find_toolchain
 
 EXIT_BAD_INPUT = 2

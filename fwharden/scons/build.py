@@ -11,7 +11,6 @@ import atexit
 import glob
 import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import SCons.Script
 from SCons.Action import Action
 
+from fwharden.atomic import write_atomically
 from fwharden.board_profiles import ConfigError, Profile, load_profile
 from fwharden.board_profiles.project import (
     Project,
@@ -49,19 +49,6 @@ def fail(message: str) -> None:
     """Report a bad input as one line and stop SCons with status 2."""
     print(f"fwharden: error: {message}", file=sys.stderr)
     SCons.Script.Exit(2)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def select(project_file: Path, args: Mapping[str, str]) -> Selection:
