@@ -22,8 +22,15 @@ from fwharden.board_profiles.describe import (
     profile_summary,
     profile_to_dict,
 )
-from fwharden.board_profiles.project import StackOverrides, apply_stack_overrides
+from fwharden.board_profiles.project import (
+    HardenPolicy,
+    StackOverrides,
+    apply_stack_overrides,
+    load_project,
+)
 from fwharden.harden import HardenError
+from fwharden.harden.report import describe_report, result_to_dict, result_to_sarif
+from fwharden.harden.run import verify_elf
 from fwharden.linker import build_layout, render_linker_script
 from fwharden.linker.describe import describe_layout, layout_to_dict
 from fwharden.scaffold import init_project
@@ -101,6 +108,28 @@ def describe_toolchains(board: str, rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def cmd_verify(args: argparse.Namespace, out: Writer) -> int:
+    profile = load_profile(args.board) if args.board else None
+    policy = HardenPolicy()
+    if args.config:
+        project = load_project(Path(args.config))
+        policy = project.harden
+        if profile is None:
+            profile = load_profile(project.board, project.board_dirs)
+    elf = Path(args.elf)
+    su_files = None
+    if args.su_dir:
+        su_files = sorted(p for d in args.su_dir for p in Path(d).rglob("*.su"))
+    result = verify_elf(elf, profile, policy, su_files)
+    if args.json:
+        write_atomically(Path(args.json), json.dumps(result_to_dict(result), indent=2,
+                                                     sort_keys=True) + "\n")
+    if args.sarif:
+        write_atomically(Path(args.sarif), json.dumps(result_to_sarif(result), indent=2) + "\n")
+    sys.stdout.write(describe_report(result))
+    return 1 if result.verdict == "fail" else 0
+
+
 def cmd_init(args: argparse.Namespace, out: Writer) -> int:
     load_profile(args.board)  # fail early on an unknown board
     written = init_project(Path(args.directory), args.board)
@@ -137,6 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--board", default="stm32h743")
     p.set_defaults(func=cmd_toolchains)
 
+    p = sub.add_parser("verify", help="prove an ELF's interrupt handlers safe (exit 1: findings)")
+    p.add_argument("elf")
+    p.add_argument("--board", help="board profile the ELF was built for")
+    p.add_argument("--config", help="firmware.toml whose [harden] table to apply")
+    p.add_argument("--json", metavar="OUT", help="write the JSON report here")
+    p.add_argument("--sarif", metavar="OUT", help="write SARIF 2.1.0 findings here")
+    p.add_argument("--su-dir", action="append", metavar="DIR",
+                   help="where the build's .su files are (default: next to the ELF)")
+    p.set_defaults(func=cmd_verify)
+
     p = sub.add_parser("init", parents=[shared], help="create a project that builds")
     p.add_argument("directory")
     p.add_argument("--board", default="stm32h743")
@@ -149,7 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace, Writer], int] = args.func
     try:
-        return func(args, Writer(getattr(args, "json", False)))
+        as_json = getattr(args, "json", False) is True
+        return func(args, Writer(as_json))
     except (ConfigError, ToolchainError, HardenError) as exc:
         print(f"fwharden: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -24,7 +24,9 @@ defines = ["B=2"]
 isr_size = "2K"
 layout = "flip"
 [harden]
-anything = "kept for the verifier"
+fail_on = "warning"
+[harden.allow]
+puts = "debug build only"
 """
 
 
@@ -41,7 +43,8 @@ def test_per_board_settings_extend_the_common_ones(tmp_path: Path) -> None:
     assert (stacks.isr_size, stacks.layout) == (2048, "flip")
     build, stacks = project.settings_for("stm32h743")
     assert build.defines == ("A=1",) and stacks.isr_size == 8192
-    assert project.harden == {"anything": "kept for the verifier"}
+    assert project.harden.fail_on == "warning"
+    assert project.harden.allow == (("puts", "debug build only"),)
     profile = apply_stack_overrides(load_profile("stm32h743"), stacks, project.path)
     assert profile.stacks.isr_size == 8192
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +50,38 @@ PROJECT_SCHEMA: dict[str, Any] = {
     },
     "stacks": _STACK_KEYS,
     "boards": Table({**_BUILD_KEYS, "stacks": _STACK_KEYS}),
-    "harden": Table(object),
+    "harden": {
+        "fail_on": str,
+        "thread_context": [str],
+        "nesting_levels": int,
+        "priorities": Table(int),
+        "indirect": Table([str]),
+        "forbid": Table(str),
+        "allow": Table(str),
+        "severity": Table(str),
+    },
 }
+FAIL_ON = ("error", "warning", "never")
+SEVERITIES = ("error", "warning", "note")
+
+
+@dataclass(frozen=True)
+class HardenPolicy:
+    """The verifier's settings from `[harden]`, as plain values (the analysis reads no TOML).
+
+    indirect: keys are a function name (the function holding the indirect call), a
+    handler name (every indirect call reachable from it) or a call-site address ("0x...");
+    values are the names of the functions that call may reach.
+    """
+
+    fail_on: str = "error"
+    thread_context: tuple[str, ...] = ()
+    nesting_levels: int | None = None
+    priorities: tuple[tuple[str, int], ...] = ()
+    indirect: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    forbid: tuple[tuple[str, str], ...] = ()
+    allow: tuple[tuple[str, str], ...] = ()
+    severity: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,7 +130,7 @@ class Project:
     build: BuildSettings = BuildSettings()
     stacks: StackOverrides = StackOverrides()
     per_board: tuple[tuple[str, BuildSettings, StackOverrides], ...] = ()
-    harden: Mapping[str, Any] = field(default_factory=dict)
+    harden: HardenPolicy = HardenPolicy()
 
     @property
     def root(self) -> Path:
@@ -155,7 +185,36 @@ def project_from_data(data: Mapping[str, Any], path: Path) -> Project:
         build=build,
         stacks=_stack_overrides(data.get("stacks", {}), path, "stacks"),
         per_board=per_board,
-        harden=data.get("harden", {}),
+        harden=harden_policy(data.get("harden", {}), path),
+    )
+
+
+def harden_policy(table: Mapping[str, Any], path: Path) -> HardenPolicy:
+    """`[harden]` as a HardenPolicy; the schema has already checked the types."""
+    fail_on = _choice(path, "harden.fail_on", table.get("fail_on", "error"), FAIL_ON)
+    for rule, level in table.get("severity", {}).items():
+        _choice(path, f"harden.severity.{rule}", level, SEVERITIES)
+    for name, reason in (*table.get("forbid", {}).items(), *table.get("allow", {}).items()):
+        if not reason.strip():
+            raise ProjectError(path, f"harden.forbid.{name}", "needs a reason",
+                               f'write "{name}" = "why it is (not) allowed in interrupts"')
+    levels = table.get("nesting_levels")
+    if levels is not None and levels < 1:
+        raise ProjectError(path, "harden.nesting_levels", "must be at least 1",
+                           "give how many interrupt priority levels may nest")
+    for key in table.get("indirect", {}):
+        if key.startswith("0x") and parse_size(key) is None:
+            raise ProjectError(path, f"harden.indirect.{key}", "is not an address",
+                               'write the call site as "0x08000124"')
+    return HardenPolicy(
+        fail_on=fail_on,
+        thread_context=tuple(table.get("thread_context", [])),
+        nesting_levels=levels,
+        priorities=tuple(table.get("priorities", {}).items()),
+        indirect=tuple((k, tuple(v)) for k, v in table.get("indirect", {}).items()),
+        forbid=tuple(table.get("forbid", {}).items()),
+        allow=tuple(table.get("allow", {}).items()),
+        severity=tuple(table.get("severity", {}).items()),
     )
 
 

@@ -8,7 +8,9 @@ only decides file names and dependencies, and turns stage errors into one line +
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import glob
+import json
 import os
 import sys
 from collections.abc import Mapping
@@ -21,6 +23,8 @@ from SCons.Action import Action
 from fwharden.atomic import write_atomically
 from fwharden.board_profiles import ConfigError, Profile, load_profile
 from fwharden.board_profiles.project import (
+    OPT_LEVELS,
+    HardenPolicy,
     Project,
     StackOverrides,
     apply_stack_overrides,
@@ -28,12 +32,14 @@ from fwharden.board_profiles.project import (
 )
 from fwharden.board_profiles.tomlread import parse_size
 from fwharden.harden import HardenError, describe_usage, region_usage
+from fwharden.harden.report import describe_report, result_to_dict, result_to_sarif
+from fwharden.harden.run import verify_elf
 from fwharden.linker import build_layout, render_linker_script, render_vector_table
 from fwharden.runtime import include_dir, runtime_sources
 from fwharden.toolchain import ToolchainError, build_flags, find_toolchain
 
 # Command-line ARGUMENTS the tool understands.
-KNOWN_ARGS = ("board", "toolchain", "layout", "isr_size", "thread_size", "guard_size")
+KNOWN_ARGS = ("board", "toolchain", "layout", "isr_size", "thread_size", "guard_size", "opt")
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,11 @@ def select(project_file: Path, args: Mapping[str, str]) -> Selection:
         raise ConfigError("command line", "layout", f"'{cli.layout}' is not supported",
                           "use layout=top or layout=flip")
     profile = apply_stack_overrides(profile, cli, Path("command line"), prefix="")
+    if "opt" in args:
+        if args["opt"] not in OPT_LEVELS:
+            raise ConfigError("command line", "opt", f"'{args['opt']}' is not an -O level",
+                              f"use one of: {', '.join(OPT_LEVELS)}")
+        project = dataclasses.replace(project, opt=args["opt"])
     toolchain = args.get("toolchain", project.toolchain)
     if toolchain not in ("gcc", "clang", "tinygo"):
         raise ConfigError("command line", "toolchain", f"'{toolchain}' is not supported",
@@ -105,6 +116,30 @@ def _report_usage(target, source, env) -> int:
         return 1
     write_atomically(Path(str(target[0])), table)
     print(f"Memory use of {source[0]} ({profile.name}):\n{table}", end="")
+    return 0
+
+
+def _verify(target, source, env) -> int:
+    """SCons action: prove the linked ELF safe in interrupt context; write JSON, SARIF, text."""
+    profile: Profile = env["FWH_PROFILE"]
+    policy: HardenPolicy = env["FWH_POLICY"]
+    elf = Path(str(source[0]))
+    try:
+        result = verify_elf(elf, profile, policy)
+    except HardenError as exc:
+        print(f"fwharden: error: {exc}", file=sys.stderr)
+        return 2
+    report = describe_report(result)
+    write_atomically(Path(str(target[0])), json.dumps(result_to_dict(result), indent=2,
+                                                      sort_keys=True) + "\n")
+    write_atomically(Path(str(target[1])), json.dumps(result_to_sarif(result), indent=2) + "\n")
+    write_atomically(Path(str(target[2])), report)
+    print(report, end="")
+    failing = {"error": ("error",), "warning": ("error", "warning"), "never": ()}[policy.fail_on]
+    if any(f.severity in failing for f in result.findings):
+        print(f"fwharden: error: {elf}: interrupt-safety check failed (policy fail_on = "
+              f"\"{policy.fail_on}\"); see {target[2]}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -186,8 +221,13 @@ def firmware(env, project_file: str = "firmware.toml"):
                         Action(_report_usage, "Memory usage $TARGET"), FWH_PROFILE=profile)
     # The regions come from the profile, not the ELF: a changed map must redo the table.
     env.Depends(usage, env.Value(repr(profile.memory)))
+    verified = env.Command(
+        [f"{rel_build}/verify.json", f"{rel_build}/findings.sarif", f"{rel_build}/verify.txt"],
+        elf, Action(_verify, "Verify $SOURCE"), FWH_PROFILE=profile, FWH_POLICY=project.harden)
+    # The report depends on the policy and on the .su frame sizes written with the objects.
+    env.Depends(verified, [env.Value(repr(project.harden)), env.Value(repr(profile)), objects])
     cdb = env.CompilationDatabase(str(root / "compile_commands.json"))
-    targets = [elf, binary, ihex, usage, cdb]
+    targets = [elf, binary, ihex, usage, verified, cdb]
     if env.GetOption("clean"):
         # `scons -c` removes files; the directories they leave behind go after it.
         atexit.register(_remove_empty_dirs, build_dir)

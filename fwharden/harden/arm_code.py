@@ -1,0 +1,366 @@
+"""Thumb-2 (ARMv7-M / ARMv6-M) function decoder on capstone.
+
+Implements the control-flow and stack rules of ARM DDI 0403E chapter A7 that the analysis
+needs:
+- BL / BLX imm are calls; B, B.W, B<cond>, CBZ/CBNZ whose target leaves the function are
+  tail calls; inside it they are ordinary branches.
+- BX LR, POP/LDM with PC, LDR PC,[SP],#4 and MOV PC,LR return; BLX Rm is an indirect call,
+  BX Rm / MOV PC,Rm / LDR PC,[...] an indirect tail call, except TBB/TBH and
+  LDR PC,[PC,Rm,LSL #2] which dispatch through a jump table inside the function.
+- SP: PUSH/STMDB SP!, VPUSH/VSTMDB SP!, SUB SP,#imm, STR Rt,[SP,#-imm]! allocate;
+  the matching POP, VPOP, ADD SP, LDR Rt,[SP],#imm release. SP set from a frame pointer
+  (MOV R7,SP ... MOV SP,R7) is followed; any other write to SP makes the frame dynamic.
+Literal pools and jump tables are skipped by the $d mapping symbols (ELF for the Arm
+Architecture, 5.5.5); a TBB/TBH table without one is sized from its bounds check.
+An instruction capstone cannot decode is reported, never skipped silently.
+"""
+
+from __future__ import annotations
+
+import re
+
+import capstone
+
+from .code import CallSite, Decoded
+from .image import Function, Image
+
+_CS = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+
+_CONDS = ("eq", "ne", "cs", "hs", "cc", "lo", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt",
+          "gt", "le", "al")
+_BRANCHES = {"b", "b.w", "b.n"} | {f"b{c}{w}" for c in _CONDS for w in ("", ".w", ".n")}
+_UNCONDITIONAL = {"b", "b.w", "b.n", "bal", "bal.w", "bal.n"}
+_CALL_CLOBBERED = ("r0", "r1", "r2", "r3", "ip", "r12", "lr")
+_IMM = re.compile(r"#(-?0x[0-9a-f]+|-?\d+)")
+_REGLIST = re.compile(r"\{([^}]*)\}")
+
+
+def _imm(text: str) -> int | None:
+    match = _IMM.search(text)
+    return int(match.group(1), 0) if match else None
+
+
+def _reglist_count(ops: str) -> tuple[int, int]:
+    """(number of registers, bytes each) in a {..} list; ranges like d8-d15 expand."""
+    match = _REGLIST.search(ops)
+    if not match:
+        return 0, 4
+    count, width = 0, 4
+    for item in match.group(1).split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if item[0] == "d":
+            width = 8
+        if "-" in item:
+            lo, hi = item.split("-")
+            count += int(hi.strip()[1:]) - int(lo.strip()[1:]) + 1
+        else:
+            count += 1
+    return count, width
+
+
+_CONDITIONAL_BASES = ("bl", "blx", "bx", "pop", "ldr", "ldm", "mov", "add", "sub", "str", "push")
+
+
+def _split_condition(base: str) -> tuple[str, bool]:
+    """'bxeq' -> ('bx', True) inside an IT block; plain mnemonics are returned as they are."""
+    if len(base) > 2 and base[-2:] in _CONDS and base[:-2] in _CONDITIONAL_BASES:
+        return base[:-2], True
+    return base, False
+
+
+def _operands(ops: str) -> list[str]:
+    return [part.strip() for part in ops.split(",")] if ops else []
+
+
+def _code_spans(image: Image, func: Function) -> list[tuple[int, int]]:
+    spans, cursor = [], func.address
+    for lo, hi in image.data_ranges(func.address, func.end):
+        if lo > cursor:
+            spans.append((cursor, lo))
+        cursor = max(cursor, hi)
+    if cursor < func.end:
+        spans.append((cursor, func.end))
+    return spans
+
+
+def _instructions(image: Image, func: Function, unknown: list[tuple[int, str]]):
+    """(address, size, mnemonic, operands) of every instruction, skipping data spans."""
+    out = []
+    for lo, hi in _code_spans(image, func):
+        data = image.read(lo, hi - lo)
+        if data is None:
+            unknown.append((lo, "function bytes are not in a loaded section"))
+            continue
+        address = lo
+        while address < hi:
+            skipped_table = False
+            for insn in _CS.disasm_lite(data[address - lo:], address):
+                out.append(insn)
+                address = insn[0] + insn[1]
+                if insn[2] in ("tbb", "tbh") and not image.data_ranges(address, address + 2):
+                    past = _skip_table(out, insn, address, hi)
+                    if past != address:
+                        address, skipped_table = past, True
+                        break
+            if skipped_table:
+                continue
+            if address < hi:
+                if not _is_padding(data, address - lo):
+                    raw = data[address - lo:address - lo + 4].hex()
+                    unknown.append((address, f"undecodable bytes {raw}"))
+                address += 2
+    return out
+
+
+def _is_padding(data: bytes, offset: int) -> bool:
+    return data[offset:offset + 2] in (b"\x00\x00", b"")
+
+
+def _skip_table(out, insn, address: int, hi: int) -> int:
+    """Past an unmarked TBB/TBH table: entries = bound of the preceding CMP + 1."""
+    bound = None
+    for prev in reversed(out[-6:-1]):
+        if prev[2] in ("cmp", "cmp.w"):
+            bound = _imm(prev[3])
+            break
+    if bound is None:
+        return address  # decode on; an unknown entry will be reported
+    size = (bound + 1) * (1 if insn[2] == "tbb" else 2)
+    return min(hi, address + size + (size & 1))
+
+
+def decode_arm(image: Image, func: Function) -> Decoded:
+    unknown: list[tuple[int, str]] = []
+    insns = _instructions(image, func, unknown)
+    start, end = func.address, func.end
+    targets_inside = set()
+    for _addr, _size, mnem, ops in insns:
+        if mnem in _BRANCHES or mnem in ("cbz", "cbnz"):
+            target = _imm(ops)
+            if target is not None and start <= target < end:
+                targets_inside.add(target)
+
+    calls: list[CallSite] = []
+    depth = 0
+    frame = 0
+    dynamic_note = ""
+    depth_at: dict[int, int] = {}
+    frame_pointers: dict[str, int] = {}
+    consts: dict[str, int] = {}
+    tables: dict[str, int] = {}
+    after_terminator = False
+
+    def kill(reg: str) -> None:
+        consts.pop(reg, None)
+        tables.pop(reg, None)
+
+    for address, _size, mnem, ops in insns:
+        if address in targets_inside or after_terminator:
+            consts.clear()
+            tables.clear()
+        if after_terminator:
+            depth = depth_at.get(address, frame)
+            after_terminator = False
+        elif address in depth_at:
+            depth = max(depth, depth_at[address])
+        operands = _operands(ops)
+        dest = operands[0] if operands else ""
+        base, conditional = _split_condition(mnem.split(".")[0])
+
+        # -- stack pointer ------------------------------------------------------------
+        if base in ("push", "vpush") or (base in ("stmdb", "stmfd", "vstmdb") and dest == "sp!"):
+            count, width = _reglist_count(ops)
+            depth += count * width
+        elif base in ("pop", "vpop") or (base in ("ldm", "ldmia", "ldmfd", "vldmia") and dest == "sp!"):
+            count, width = _reglist_count(ops)
+            depth -= count * width
+        elif dest == "sp" and base in ("sub", "subw", "add", "addw"):
+            amount = _imm(ops)
+            regs = [op for op in operands[1:] if not op.startswith("#")]
+            if amount is not None and all(r == "sp" for r in regs):
+                depth += amount if base.startswith("sub") else -amount
+            elif len(regs) >= 1 and regs[0] in frame_pointers and amount is not None:
+                # SUB SP, R7, #imm: back to a known distance below the frame pointer.
+                depth = frame_pointers[regs[0]] + (amount if base.startswith("sub") else -amount)
+            else:
+                dynamic_note = dynamic_note or f"SP adjusted by a register at 0x{address:08x}"
+        elif dest == "sp" and base == "ldr" and len(operands) >= 2 and operands[1].startswith("[pc"):
+            depth = 0  # `ldr sp, =_estack` in start-up code: a fresh stack
+        elif dest == "sp" and base == "mov" and len(operands) == 2:
+            if operands[1] in frame_pointers:
+                depth = frame_pointers[operands[1]]
+            else:
+                dynamic_note = dynamic_note or f"SP set from {operands[1]} at 0x{address:08x}"
+        elif base == "str" and ", [sp, #-" in ops and ops.endswith("]!"):
+            depth += -(_imm(ops.split("[", 1)[1]) or 0)
+        elif base == "ldr" and len(operands) >= 3 and operands[1] == "[sp]" and operands[-1].startswith("#"):
+            depth -= _imm(operands[-1]) or 0
+        elif dest == "sp" and base not in ("cmp", "tst", "str", "strd", "stm"):
+            dynamic_note = dynamic_note or f"SP written by '{mnem} {ops}' at 0x{address:08x}"
+        if base in ("mov", "add", "addw") and len(operands) >= 2 and operands[1] == "sp" and dest != "sp":
+            # MOV Rd, SP / ADD Rd, SP, #imm: a frame pointer at `depth - imm` below entry SP.
+            offset = 0 if base == "mov" else (_imm(ops) or 0)
+            frame_pointers[dest] = depth - offset
+        elif dest in frame_pointers and dest != "sp" and base not in ("str", "strd", "push", "cmp"):
+            frame_pointers.pop(dest, None)
+        frame = max(frame, depth)
+
+        # -- control flow -------------------------------------------------------------
+        if base == "bl" or (base == "blx" and ops.startswith("#")):
+            target = _imm(ops)
+            calls.append(CallSite(address, "call", (target & ~1,) if target is not None else (),
+                                  depth))
+            for reg in _CALL_CLOBBERED:
+                kill(reg)
+            continue
+        if base == "blx":
+            calls.append(_indirect(image, address, "indirect", dest, consts, tables, depth))
+            for reg in _CALL_CLOBBERED:
+                kill(reg)
+            continue
+        if mnem in _BRANCHES or mnem in ("cbz", "cbnz"):
+            target = _imm(operands[-1]) if mnem in ("cbz", "cbnz") else _imm(ops)
+            if target is None:
+                unknown.append((address, f"branch without a target: {mnem} {ops}"))
+            elif start <= target < end:
+                depth_at.setdefault(target, depth)
+            else:
+                calls.append(CallSite(address, "tail", (target,), depth))
+            if mnem in _UNCONDITIONAL:
+                after_terminator = True
+            continue
+        if base == "bx":
+            if dest != "lr":
+                calls.append(_indirect(image, address, "indirect-tail", dest, consts, tables,
+                                       depth))
+            after_terminator = not conditional
+            continue
+        if base in ("pop", "ldm", "ldmia", "ldmfd") and "pc" in ops:
+            after_terminator = not conditional
+            continue
+        if base in ("tbb", "tbh"):
+            after_terminator = True
+            continue
+        if base == "ldr" and dest == "pc":
+            if operands[1].startswith("[pc") or (len(operands) > 2 and operands[1] == "[sp]"):
+                pass  # PC-relative jump table inside the function, or a return
+            else:
+                calls.append(CallSite(address, "indirect-tail", (), depth))
+            after_terminator = not conditional
+            continue
+        if base == "mov" and dest == "pc":
+            if operands[1] != "lr":
+                calls.append(_indirect(image, address, "indirect-tail", operands[1], consts,
+                                       tables, depth))
+            after_terminator = not conditional
+            continue
+        if base in ("udf",):
+            after_terminator = True
+            continue
+        _track_constants(image, address, base, operands, ops, consts, tables, kill)
+
+    return Decoded(function=func, calls=tuple(calls), frame=max(frame, 0),
+                   frame_dynamic=bool(dynamic_note), frame_note=dynamic_note,
+                   unknown=tuple(unknown), instructions=len(insns))
+
+
+def _track_constants(image: Image, address: int, base: str, operands: list[str], ops: str,
+                     consts: dict[str, int], tables: dict[str, int], kill) -> None:
+    """Follow values a register gets from the literal pool, MOVW/MOVT or a table load."""
+    if not operands:
+        return
+    dest = operands[0]
+    if base == "ldr" and len(operands) >= 2 and operands[1].startswith("[pc"):
+        offset = _imm(operands[-1]) or 0
+        literal = ((address + 4) & ~3) + offset
+        value = image.word(literal)
+        kill(dest)
+        if value is not None:
+            consts[dest] = value
+        return
+    if base == "adr":
+        kill(dest)
+        consts[dest] = ((address + 4) & ~3) + (_imm(ops) or 0)
+        return
+    if base == "movw":
+        kill(dest)
+        value = _imm(ops)
+        if value is not None:
+            consts[dest] = value
+        return
+    if base == "movt":
+        value = _imm(ops)
+        if dest in consts and value is not None:
+            consts[dest] = (consts[dest] & 0xFFFF) | (value << 16)
+        else:
+            kill(dest)
+        return
+    if base == "mov" and len(operands) == 2 and operands[1] in consts:
+        consts[dest] = consts[operands[1]]
+        return
+    if base == "ldr" and len(operands) >= 3 and operands[1].startswith("["):
+        # LDR Rd, [Rb, Ri, LSL #2]: a load from a table at the address in Rb.
+        table_base = operands[1].lstrip("[")
+        known = consts.get(table_base)
+        kill(dest)
+        if known is not None:
+            tables[dest] = known
+        return
+    if base == "ldr" and len(operands) == 2 and operands[1].startswith("["):
+        inner = operands[1].strip("[]").split(",")[0].strip()
+        value = None
+        if inner in consts:
+            pointer = consts[inner] + (_imm(operands[1]) or 0)
+            section = image.section_at(pointer)
+            if section is not None and not section.writable:
+                value = image.word(pointer)
+        kill(dest)
+        if value is not None:
+            consts[dest] = value
+        return
+    if base in ("str", "strb", "strh", "strd", "cmp", "cmn", "tst", "teq", "it", "ite", "itt",
+                "itte", "ittt", "itee", "iteee", "nop", "dsb", "isb", "dmb", "cpsie", "cpsid",
+                "svc", "bkpt", "wfi", "wfe", "msr", "vstr", "vpush", "push", "stm", "stmdb"):
+        return
+    kill(dest)
+
+
+def _indirect(image: Image, address: int, kind: str, reg: str, consts: dict[str, int],
+              tables: dict[str, int], depth: int) -> CallSite:
+    """Resolve a branch through `reg` from a known constant or a read-only table."""
+    if reg in consts:
+        target = consts[reg] & ~1
+        if image.function_at(target) is not None and image.function_at(target).address == target:
+            return CallSite(address, kind, (target,), depth, "constant")
+    if reg in tables:
+        entries = read_only_table(image, tables[reg])
+        if entries:
+            sym = image.data_symbol_at(tables[reg])
+            label = sym.name if sym else f"0x{tables[reg]:08x}"
+            return CallSite(address, kind, entries, depth, f"table {label}")
+    return CallSite(address, kind, (), depth)
+
+
+def read_only_table(image: Image, base: int) -> tuple[int, ...]:
+    """Function addresses in the read-only table object at `base` (zeros skipped).
+
+    NOTE: only tables in non-writable sections are trusted: a table in RAM can be changed
+    at run time, so its link-time contents prove nothing.
+    """
+    section = image.section_at(base)
+    sym = image.data_symbol_at(base)
+    if section is None or section.writable or sym is None or sym.address != base or sym.size < 4:
+        return ()
+    entries = []
+    for offset in range(0, sym.size - sym.size % 4, 4):
+        word = image.word(base + offset)
+        if not word:
+            continue
+        target = word & ~1 if image.family == "arm" else word
+        func = image.function_at(target)
+        if func is None or func.address != target:
+            return ()  # not a table of function addresses
+        entries.append(target)
+    return tuple(dict.fromkeys(entries))

@@ -1,0 +1,158 @@
+"""Worst-case stack depth per function: frames summed along the deepest call path.
+
+Uncertainty lives in the type (after cargo-call-stack): a bound is exact, at_least (an
+unknown frame or an unresolved call somewhere below: the true value may be larger), or
+unbounded (recursion). A call adds the callee's depth to the caller's whole frame; a tail
+call adds it to the part of the frame still live at the branch (usually none).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .callgraph import CallGraph, Edge
+from .frames import FrameSize
+from .rules import base_name
+
+EXACT, AT_LEAST, UNBOUNDED = "exact", "at_least", "unbounded"
+_RANK = {EXACT: 0, AT_LEAST: 1, UNBOUNDED: 2}
+
+
+@dataclass(frozen=True)
+class Bound:
+    bytes: int
+    kind: str
+
+    def plus(self, other: Bound) -> Bound:
+        kind = max(self.kind, other.kind, key=_RANK.__getitem__)
+        return Bound(self.bytes + other.bytes, kind)
+
+    def widest(self, other: Bound) -> Bound:
+        """The larger of two alternatives; uncertainty of either carries over."""
+        kind = max(self.kind, other.kind, key=_RANK.__getitem__)
+        return Bound(max(self.bytes, other.bytes), kind)
+
+    def describe(self) -> str:
+        if self.kind == UNBOUNDED:
+            return "unbounded"
+        return f"{'>= ' if self.kind == AT_LEAST else ''}{self.bytes} B"
+
+
+def function_frames(graph: CallGraph, stack_usage: dict[str, FrameSize]) -> dict[int, FrameSize]:
+    """The frame of every decoded function: the .su value where the build wrote one (never
+    below what the disassembly shows), else the disassembly's."""
+    frames = {}
+    for address, decoded in graph.decoded.items():
+        names = decoded.function.names
+        su = next((stack_usage[n] for n in (*names, *(base_name(n) for n in names))
+                   if n in stack_usage), None)
+        decoded_exact = not decoded.frame_dynamic and not decoded.unknown
+        if su is not None:
+            frames[address] = FrameSize(max(su.bytes, decoded.frame),
+                                        su.exact and not decoded.unknown, ".su")
+        else:
+            frames[address] = FrameSize(decoded.frame, decoded_exact, "disassembly")
+    return frames
+
+
+@dataclass(frozen=True)
+class Depths:
+    """Per-function worst-case depth, the edge on its deepest path, and the cycles found."""
+
+    depth: dict[int, Bound]
+    deepest: dict[int, Edge | None]
+    cycles: list[list[int]]            # strongly connected components with a cycle
+
+
+def compute_depths(graph: CallGraph, frames: dict[int, FrameSize]) -> Depths:
+    components = _strongly_connected(graph)
+    cyclic: set[int] = set()
+    cycles = []
+    for component in components:
+        if len(component) > 1 or any(e.callee == component[0]
+                                     for e in graph.edges.get(component[0], [])):
+            cycles.append(component)
+            cyclic.update(component)
+    depth: dict[int, Bound] = {}
+    deepest: dict[int, Edge | None] = {}
+    # Tarjan yields components callees-first, so every callee is done before its callers.
+    for component in components:
+        for address in component:
+            frame = frames[address]
+            own = Bound(frame.bytes, EXACT if frame.exact else AT_LEAST)
+            if address in cyclic:
+                depth[address], deepest[address] = Bound(frame.bytes, UNBOUNDED), None
+                continue
+            best, best_edge = own, None
+            if graph.unresolved.get(address) or graph.unknown_targets.get(address):
+                best = Bound(best.bytes, max(best.kind, AT_LEAST, key=_RANK.__getitem__))
+            for edge in graph.edges.get(address, []):
+                callee = depth[edge.callee]
+                held = frame.bytes if edge.kind in ("call", "indirect") else min(
+                    edge.live_frame, frame.bytes)
+                candidate = Bound(held, own.kind).plus(callee)
+                if candidate.bytes > best.bytes or (candidate.bytes == best.bytes
+                                                    and _RANK[candidate.kind] > _RANK[best.kind]):
+                    best_edge = edge
+                best = best.widest(candidate)
+            depth[address], deepest[address] = best, best_edge
+    return Depths(depth, deepest, cycles)
+
+
+def deepest_path(depths: Depths, start: int) -> list[Edge]:
+    """The chain of calls that gives `start` its worst-case depth."""
+    path, seen = [], {start}
+    edge = depths.deepest.get(start)
+    while edge is not None and edge.callee not in seen:
+        path.append(edge)
+        seen.add(edge.callee)
+        edge = depths.deepest.get(edge.callee)
+    return path
+
+
+def _strongly_connected(graph: CallGraph) -> list[list[int]]:
+    """Tarjan's algorithm, iterative (call chains can be deeper than Python's recursion)."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    on_stack: set[int] = set()
+    stack: list[int] = []
+    out: list[list[int]] = []
+    counter = 0
+    for start in sorted(graph.edges):
+        if start in index:
+            continue
+        work = [(start, 0)]
+        while work:
+            node, child = work.pop()
+            if child == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            successors = [e.callee for e in graph.edges.get(node, [])]
+            recurse = False
+            while child < len(successors):
+                nxt = successors[child]
+                child += 1
+                if nxt not in index:
+                    work.append((node, child))
+                    work.append((nxt, 0))
+                    recurse = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            if recurse:
+                continue
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                out.append(sorted(component))
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return out

@@ -1,0 +1,106 @@
+"""The call graph from the machine code, built lazily from the roots.
+
+Only functions reachable from a root are decoded (that is most of the speed on a large
+firmware). Indirect calls keep what the decoder resolved on its own; the project's
+`[harden.indirect]` list adds targets by call site, by the function holding the call, or by
+handler. What stays unresolved is kept as a value for the findings, never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .arm_code import decode_arm
+from .code import CallSite, Decoded
+from .image import Function, Image
+from .riscv_code import decode_riscv
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A resolved call from one function to another."""
+
+    caller: int          # function address
+    callee: int
+    site: int            # address of the call instruction
+    kind: str            # "call", "tail", "indirect", "indirect-tail"
+    live_frame: int
+    how: str = ""
+
+
+@dataclass
+class CallGraph:
+    image: Image
+    indirect: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    decoded: dict[int, Decoded] = field(default_factory=dict)
+    edges: dict[int, list[Edge]] = field(default_factory=dict)
+    unresolved: dict[int, list[CallSite]] = field(default_factory=dict)
+    unknown_targets: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    config_errors: list[str] = field(default_factory=list)
+
+    def function(self, address: int) -> Function:
+        func = self.image.function_at(address)
+        assert func is not None and func.address == address
+        return func
+
+    def decode(self, func: Function) -> Decoded:
+        if func.address not in self.decoded:
+            if self.image.family == "arm":
+                self.decoded[func.address] = decode_arm(self.image, func)
+            else:
+                self.decoded[func.address] = decode_riscv(self.image, func)[0]
+        return self.decoded[func.address]
+
+    def expand(self, roots: Iterable[Function]) -> None:
+        """Decode everything reachable from `roots` and record edges and unresolved sites."""
+        stack = [r.address for r in roots]
+        while stack:
+            address = stack.pop()
+            if address in self.edges:
+                continue
+            func = self.function(address)
+            decoded = self.decode(func)
+            edges: list[Edge] = []
+            self.edges[address] = edges
+            self.unresolved[address] = []
+            self.unknown_targets[address] = []
+            for site in decoded.calls:
+                targets = site.targets or self._configured(func, site)
+                if not targets:
+                    self.unresolved[address].append(site)
+                    continue
+                how = site.how or ("" if not site.indirect else "[harden.indirect]")
+                for target in targets:
+                    callee = self.image.function_at(target)
+                    if callee is None:
+                        self.unknown_targets[address].append((site.site, target))
+                        continue
+                    edge = Edge(address, callee.address, site.site, site.kind, site.live_frame,
+                                how)
+                    if edge not in edges:
+                        edges.append(edge)
+                    if callee.address not in self.edges:
+                        stack.append(callee.address)
+            edges.sort(key=lambda e: (e.site, e.callee))
+
+    def _configured(self, func: Function, site: CallSite) -> tuple[int, ...]:
+        """Targets the project lists for this site, or for the function (a handler or any
+        other function) that holds it."""
+        if not site.indirect:
+            return ()
+        keys = [f"0x{site.site:08x}", f"0x{site.site:x}", *func.names]
+        names: list[str] = []
+        for key in keys:
+            names.extend(self.indirect.get(key, ()))
+        targets = []
+        for name in dict.fromkeys(names):
+            callee = self.image.function_named(name)
+            if callee is None:
+                message = (f"[harden.indirect] names '{name}' for the call at 0x{site.site:08x}, "
+                           "but the ELF has no such function")
+                if message not in self.config_errors:
+                    self.config_errors.append(message)
+                continue
+            targets.append(callee.address)
+        return tuple(targets)

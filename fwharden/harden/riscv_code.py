@@ -1,0 +1,321 @@
+"""RV32IMAC function decoder on capstone (RISC-V unprivileged spec 20191213, chapter 2.5
+and chapter 16 "C" extension; privileged spec 1.12 for MRET and the CSRs).
+
+- JAL / C.JAL with a link register are calls; JAL x0 / C.J leaving the function are tail
+  calls, inside it branches; the same for conditional branches.
+- JALR rd, rs1, imm: x0 <- ra with imm 0 is a return; AUIPC/LUI + ADDI constants are
+  followed into rs1, so AUIPC+JALR call and tail pairs resolve to their target; a value
+  loaded from a read-only table of function addresses resolves to the table's entries
+  (a switch jump table inside the function is an ordinary branch); anything else is an
+  indirect call (rd != x0) or indirect tail call (rd = x0).
+- SP: ADDI / C.ADDI / C.ADDI16SP on sp allocate and release; sp restored from a frame
+  pointer (ADDI s0, sp, imm ... ADDI sp, s0, -imm) is followed; CSRRW sp, mscratch, sp is
+  the switch to the interrupt stack; any other write to sp makes the frame dynamic.
+- CSRW mtvec / mtvt (0x307) with a known constant are recorded for the vector finder.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import capstone
+
+from .arm_code import read_only_table
+from .code import CallSite, Decoded
+from .image import Function, Image
+
+CAPSTONE_RV = capstone.Cs(capstone.CS_ARCH_RISCV, capstone.CS_MODE_RISCV32 | capstone.CS_MODE_RISCVC)
+
+_BRANCHES = {"beq", "bne", "blt", "bge", "bltu", "bgeu", "beqz", "bnez", "blez", "bgez",
+             "bltz", "bgtz", "bgt", "ble", "bgtu", "bleu", "c.beqz", "c.bnez"}
+_CALLER_SAVED = ("ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6",
+                 "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7")
+_NO_DEST = {"sw", "sh", "sb", "c.sw", "c.swsp", "fsw", "c.fsw", "c.fswsp", "fence", "fence.i",
+            "ecall", "ebreak", "c.ebreak", "wfi", "nop", "c.nop", "csrw", "csrs", "csrc",
+            "csrwi", "csrsi", "csrci"}
+_OFFSET = re.compile(r"^(-?(?:0x[0-9a-f]+|\d+))\((\w+)\)$")
+# Capstone names mtvec but prints the CLIC's mtvt as a decimal CSR number (775).
+_CSR_NAMES = {"mtvec": "mtvec", "0x305": "mtvec", "773": "mtvec",
+              "mtvt": "mtvt", "0x307": "mtvt", "775": "mtvt"}
+
+
+@dataclass(frozen=True)
+class CsrWrite:
+    """A constant written to mtvec or mtvt (how the vector finder locates the trap entry)."""
+
+    site: int
+    csr: str
+    value: int
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text, 0)
+    except ValueError:
+        return None
+
+
+def _operands(ops: str) -> list[str]:
+    return [part.strip() for part in ops.split(",")] if ops else []
+
+
+def decode_riscv(image: Image, func: Function) -> tuple[Decoded, tuple[CsrWrite, ...]]:
+    unknown: list[tuple[int, str]] = []
+    insns = _instructions(image, func, unknown)
+    start, end = func.address, func.end
+    inside = set()
+    for address, _size, mnem, ops in insns:
+        if mnem in _BRANCHES or mnem in ("j", "c.j", "jal"):
+            target = _branch_target(address, mnem, _operands(ops))
+            if target is not None and start <= target < end:
+                inside.add(target)
+
+    calls: list[CallSite] = []
+    csr_writes: list[CsrWrite] = []
+    depth = frame = 0
+    note = ""
+    depth_at: dict[int, int] = {}
+    frame_pointers: dict[str, int] = {}
+    consts: dict[str, int] = {"zero": 0}
+    table_ptr: dict[str, int] = {}   # register = table base + index
+    table_val: dict[str, int] = {}   # register = an entry loaded from the table
+    after_terminator = False
+    sp_constant = False  # sp is being loaded with an address (start-up code), not adjusted
+
+    def kill(reg: str) -> None:
+        if reg != "zero":
+            consts.pop(reg, None)
+        table_ptr.pop(reg, None)
+        table_val.pop(reg, None)
+        frame_pointers.pop(reg, None)
+
+    for address, _size, mnem, ops in insns:
+        if address in inside or after_terminator:
+            consts.clear()
+            consts["zero"] = 0
+            table_ptr.clear()
+            table_val.clear()
+        if after_terminator:
+            depth = depth_at.get(address, frame)
+            after_terminator = False
+        ops_list = _operands(ops)
+        dest = ops_list[0] if ops_list else ""
+
+        # -- stack pointer --------------------------------------------------------------
+        if dest == "sp" and mnem in ("auipc", "lui", "c.lui", "li", "c.li"):
+            sp_constant, depth = True, 0  # `la sp, __stack_top`: a new stack, nothing on it
+        elif dest == "sp" and sp_constant and mnem == "addi" and ops_list[1] == "sp":
+            pass  # second half of `la sp, symbol`
+        elif dest == "sp":
+            sp_constant = False
+            if mnem in ("addi", "c.addi16sp", "c.addi") and ops_list[-2 if mnem == "addi" else 0] == "sp":
+                depth -= _int(ops_list[-1]) or 0
+            elif mnem == "addi" and ops_list[1] in frame_pointers:
+                depth = frame_pointers[ops_list[1]] - (_int(ops_list[2]) or 0)
+            elif mnem in ("mv", "c.mv") and ops_list[1] in frame_pointers:
+                depth = frame_pointers[ops_list[1]]
+            elif mnem == "csrrw" and ops_list[1:] == ["mscratch", "sp"]:
+                pass  # swap to/from the interrupt stack; the frame below is the trap frame
+            elif mnem not in ("sw", "c.swsp", "sh", "sb"):
+                note = note or f"sp written by '{mnem} {ops}' at 0x{address:08x}"
+        elif mnem in ("addi", "mv", "c.mv", "c.addi4spn") and len(ops_list) >= 2 and ops_list[1] == "sp":
+            offset = _int(ops_list[2]) if len(ops_list) > 2 else 0
+            frame_pointers[dest] = depth - (offset or 0)
+        frame = max(frame, depth)
+
+        # -- control flow ---------------------------------------------------------------
+        if mnem in ("jal", "c.jal", "j", "c.j"):
+            if mnem in ("j", "c.j"):
+                link = "zero"
+            else:
+                link = dest if mnem == "jal" and len(ops_list) == 2 else "ra"
+            target = _branch_target(address, mnem, ops_list)
+            if link != "zero":
+                calls.append(CallSite(address, "call", (target,) if target is not None else (), depth))
+                for reg in _CALLER_SAVED:
+                    kill(reg)
+            else:
+                if target is not None and not start <= target < end:
+                    calls.append(CallSite(address, "tail", (target,), depth))
+                elif target is not None:
+                    depth_at.setdefault(target, depth)
+                after_terminator = True
+            continue
+        if mnem in _BRANCHES:
+            target = _branch_target(address, mnem, ops_list)
+            if target is not None and not start <= target < end:
+                calls.append(CallSite(address, "tail", (target,), depth))
+            elif target is not None:
+                depth_at.setdefault(target, depth)
+            continue
+        if mnem in ("jalr", "jr", "ret", "c.jr", "c.jalr"):
+            site = _jalr(image, func, address, mnem, ops_list, consts, table_val, depth)
+            if site is not None:
+                calls.append(site)
+            if mnem in ("jalr", "c.jalr") and _link_of(mnem, ops_list) != "zero":
+                for reg in _CALLER_SAVED:
+                    kill(reg)
+            else:
+                after_terminator = True
+            continue
+        if mnem in ("mret", "sret", "uret"):
+            after_terminator = True
+            continue
+        if mnem in ("csrw", "csrrw") and len(ops_list) >= 2:
+            csr, src = (ops_list[0], ops_list[1]) if mnem == "csrw" else (ops_list[1], ops_list[2])
+            if csr in _CSR_NAMES and src in consts:
+                csr_writes.append(CsrWrite(address, _CSR_NAMES[csr], consts[src]))
+            if mnem == "csrrw":
+                kill(dest)
+            continue
+        if mnem in ("unimp", "c.unimp"):
+            after_terminator = True
+            continue
+        _track(image, address, mnem, ops_list, consts, table_ptr, table_val, kill)
+
+    decoded = Decoded(function=func, calls=tuple(calls), frame=max(frame, 0),
+                      frame_dynamic=bool(note), frame_note=note, unknown=tuple(unknown),
+                      instructions=len(insns))
+    return decoded, tuple(csr_writes)
+
+
+def _instructions(image: Image, func: Function, unknown: list[tuple[int, str]]):
+    data = image.read(func.address, func.size)
+    if data is None:
+        unknown.append((func.address, "function bytes are not in a loaded section"))
+        return []
+    out = []
+    address, end = func.address, func.end
+    while address < end:
+        for insn in CAPSTONE_RV.disasm_lite(data[address - func.address:], address):
+            out.append(insn)
+            address = insn[0] + insn[1]
+        if address < end:
+            raw = data[address - func.address:address - func.address + 4]
+            if raw[:2] != b"\x00\x00":
+                unknown.append((address, f"undecodable bytes {raw.hex()}"))
+            address += 2
+    return out
+
+
+def _branch_target(address: int, mnem: str, ops: list[str]) -> int | None:
+    """Capstone prints RISC-V branch and jump immediates relative to the instruction."""
+    if not ops:
+        return None
+    offset = _int(ops[-1])
+    return None if offset is None else (address + offset) & 0xFFFFFFFF
+
+
+def _link_of(mnem: str, ops: list[str]) -> str:
+    if mnem == "c.jalr":
+        return "ra"
+    if mnem == "jalr" and len(ops) == 3:
+        return ops[0]
+    if mnem == "jalr" and len(ops) == 1:
+        return "ra"
+    return "zero"
+
+
+def _jalr(image: Image, func: Function, address: int, mnem: str, ops: list[str],
+          consts: dict[str, int], table_val: dict[str, int], depth: int) -> CallSite | None:
+    """Classify JALR and its aliases; None for a return or a branch inside the function."""
+    link = _link_of(mnem, ops)
+    if mnem == "ret":
+        return None
+    if mnem == "jalr" and len(ops) == 3:
+        base, offset = ops[1], _int(ops[2]) or 0
+    elif mnem == "jalr" and len(ops) == 2 and _OFFSET.match(ops[1]):
+        link = ops[0]
+        match = _OFFSET.match(ops[1])
+        offset, base = int(match.group(1), 0), match.group(2)
+    else:
+        base, offset = ops[0], 0
+    if link == "zero" and base == "ra" and offset == 0:
+        return None  # return
+    calling = link != "zero"
+    kind = "call" if calling else "tail"
+    if base in consts:
+        target = (consts[base] + offset) & 0xFFFFFFFF
+        if func.address <= target < func.end and not calling:
+            return None
+        return CallSite(address, kind, (target,), depth)
+    if base in table_val and offset == 0:
+        table = table_val[base]
+        jump_table = _jump_table(image, func, table)
+        if jump_table and not calling:
+            return None  # switch dispatch inside the function
+        entries = read_only_table(image, table)
+        if entries:
+            sym = image.data_symbol_at(table)
+            label = sym.name if sym else f"0x{table:08x}"
+            return CallSite(address, "indirect" if calling else "indirect-tail", entries, depth,
+                            f"table {label}")
+    return CallSite(address, "indirect" if calling else "indirect-tail", (), depth)
+
+
+def _jump_table(image: Image, func: Function, base: int) -> bool:
+    """True if the words at `base` are addresses inside `func` (a switch jump table)."""
+    first = image.word(base)
+    section = image.section_at(base)
+    return (first is not None and section is not None and not section.writable
+            and func.address <= first < func.end)
+
+
+def _track(image: Image, address: int, mnem: str, ops: list[str], consts: dict[str, int],
+           table_ptr: dict[str, int], table_val: dict[str, int], kill) -> None:
+    """Constant propagation for AUIPC/LUI/ADDI/LI/MV/ORI and table loads."""
+    if not ops or mnem in _NO_DEST or mnem.startswith("b"):
+        return
+    dest = ops[0]
+    value: int | None = None
+    if mnem in ("lui", "c.lui") and len(ops) == 2:
+        imm = _int(ops[1])
+        value = None if imm is None else (imm << 12) & 0xFFFFFFFF
+    elif mnem == "auipc" and len(ops) == 2:
+        imm = _int(ops[1])
+        if imm is not None:
+            imm = imm - (1 << 20) if imm >= 1 << 19 else imm
+            value = (address + (imm << 12)) & 0xFFFFFFFF
+    elif mnem in ("li", "c.li") and len(ops) == 2:
+        value = _int(ops[1])
+    elif mnem == "addi" and len(ops) == 3 and ops[1] in consts:
+        imm = _int(ops[2])
+        value = None if imm is None else (consts[ops[1]] + imm) & 0xFFFFFFFF
+    elif mnem == "c.addi" and len(ops) == 2 and dest in consts:
+        imm = _int(ops[1])
+        value = None if imm is None else (consts[dest] + imm) & 0xFFFFFFFF
+    elif mnem == "ori" and len(ops) == 3 and ops[1] in consts:
+        imm = _int(ops[2])
+        value = None if imm is None else consts[ops[1]] | (imm & 0xFFFFFFFF)
+    elif mnem in ("mv", "c.mv") and len(ops) == 2 and ops[1] in consts:
+        value = consts[ops[1]]
+    elif mnem in ("add", "c.add"):
+        sources = ops[1:] if mnem == "add" else ops
+        known = [consts[s] for s in sources if s in consts and s != "zero"]
+        kill(dest)  # after reading the sources: `add a5, a5, a4` reads a5 first
+        if len(known) == 1:
+            table_ptr[dest] = known[0]
+        return
+    elif mnem in ("lw", "c.lw", "c.lwsp") and len(ops) == 2:
+        match = _OFFSET.match(ops[1])
+        loaded_from_table: int | None = None
+        loaded: int | None = None
+        if match:
+            offset, base = int(match.group(1), 0), match.group(2)
+            if base in table_ptr and offset == 0:
+                loaded_from_table = table_ptr[base]
+            elif base in consts:
+                pointer = (consts[base] + offset) & 0xFFFFFFFF
+                section = image.section_at(pointer)
+                if section is not None and not section.writable:
+                    loaded = image.word(pointer)
+        kill(dest)
+        if loaded_from_table is not None:
+            table_val[dest] = loaded_from_table
+        if loaded is not None:
+            consts[dest] = loaded
+        return
+    kill(dest)
+    if value is not None:
+        consts[dest] = value

@@ -1,0 +1,255 @@
+"""Find the interrupt roots: which code the hardware can enter in interrupt context.
+
+ARM (ARM DDI 0403E B1.5.3): the vector table is a list of words, word 0 the initial SP,
+word 1 the reset handler (thread context), then exception and IRQ handlers with the Thumb
+bit set. It is found from the `.isr_vector`/`.vectors` section, a known table symbol, the
+board's boot address, or by the rule that word 1 is the ELF entry point.
+
+RISC-V (privileged spec 3.1.7): the entry code writes mtvec. Mode 0 (direct): one trap
+entry. Mode 1 (CLINT vectored): a table of jump instructions at the base, entry n for
+cause n. Mode 3 (ECLIC/CLIC): a trap entry for exceptions and non-vectored interrupts, and
+mtvt (CSR 0x307) pointing at a table of handler addresses. The writes are found by
+decoding the entry point and the functions it calls; a table of handler addresses that the
+trap entry dispatches through (fwharden's `fwh_interrupt_table`) adds its entries as roots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fwharden.board_profiles import Profile
+
+from .errors import HardenError
+from .image import Function, Image
+from .riscv_code import CAPSTONE_RV, CsrWrite, decode_riscv
+
+ARM_TABLE_SYMBOLS = ("fwh_vector_table", "g_pfnVectors", "__isr_vector", "__Vectors",
+                     "__vector_table", "_vector_table", "vector_table", "__vectors", "_vectors")
+RISCV_TABLE_SYMBOLS = ("fwh_interrupt_table", "vector_base", "__vector_table", "_vector_table")
+ARM_SYSTEM_NAMES = {2: "NMI", 3: "HardFault", 4: "MemManage", 5: "BusFault", 6: "UsageFault",
+                    11: "SVCall", 12: "DebugMonitor", 14: "PendSV", 15: "SysTick"}
+
+
+@dataclass(frozen=True)
+class Root:
+    """A function the hardware enters in interrupt context (or, for `thread`, at reset)."""
+
+    function: Function
+    vectors: tuple[int, ...]     # table indices that point here (-1: the RISC-V trap entry)
+    kind: str                    # "handler", "trap-entry" or "thread"
+
+    @property
+    def name(self) -> str:
+        return self.function.name
+
+
+@dataclass(frozen=True)
+class VectorTable:
+    """Where the roots came from, for the report."""
+
+    kind: str                    # "arm", "riscv-direct", "riscv-vectored", "riscv-clic"
+    address: int
+    entries: int
+    source: str                  # how the table was found
+    roots: tuple[Root, ...]
+    thread: Root | None
+
+
+def find_roots(image: Image, profile: Profile | None,
+               thread_context: tuple[str, ...] = ()) -> VectorTable:
+    table = _arm_roots(image, profile) if image.family == "arm" else _riscv_roots(image, profile)
+    if thread_context:
+        kept = tuple(r for r in table.roots if not set(r.function.names) & set(thread_context))
+        table = VectorTable(table.kind, table.address, table.entries, table.source, kept,
+                            table.thread)
+    return table
+
+
+# -- ARM ------------------------------------------------------------------------------------
+
+def _arm_table(image: Image, profile: Profile | None) -> tuple[int, int, str]:
+    for name in (".isr_vector", ".vectors"):
+        section = next((s for s in image.sections if s.name == name and s.data), None)
+        if section is not None:
+            return section.address, section.size // 4, f"section {name}"
+    for name in ARM_TABLE_SYMBOLS:
+        sym = next((d for d in image.data_symbols if d.name == name and d.size), None)
+        if sym is not None:
+            return sym.address, sym.size // 4, f"symbol {name}"
+    if profile is not None and image.word(profile.placement.boot_address + 4) is not None:
+        return (profile.placement.boot_address, profile.vector_count,
+                f"boot address 0x{profile.placement.boot_address:08x} of board {profile.name}")
+    for section in image.sections:
+        if section.writable or not section.data:
+            continue
+        # VTOR needs at least 128-byte alignment, so a table starts on such a boundary.
+        for offset in range(0, section.size - 8, 128):
+            if image.word(section.address + offset + 4) == image.entry | 1:
+                count = _count_code_words(image, section.address + offset)
+                return section.address + offset, count, "word 1 = entry point"
+    raise HardenError(f"{image.path}: no vector table found (no .isr_vector section, no known "
+                      "table symbol, no word pointing at the entry point); fix: give --board "
+                      "so the boot address is known")
+
+
+def _count_code_words(image: Image, base: int) -> int:
+    count = 2
+    while True:
+        word = image.word(base + 4 * count)
+        if word is None or (word != 0 and not (word & 1 and image.function_at(word & ~1))):
+            return count
+        count += 1
+
+
+def _arm_roots(image: Image, profile: Profile | None) -> VectorTable:
+    base, count, source = _arm_table(image, profile)
+    by_function: dict[int, list[int]] = {}
+    thread = None
+    for index in range(1, count):
+        word = image.word(base + 4 * index)
+        if not word:
+            continue
+        func = image.function_at(word & ~1)
+        if func is None:
+            raise HardenError(f"{image.path}: vector {index} at 0x{base + 4 * index:08x} points "
+                              f"to 0x{word:08x}, which is not inside any function")
+        if index == 1:
+            thread = Root(func, (1,), "thread")
+            continue
+        by_function.setdefault(func.address, []).append(index)
+    roots = tuple(Root(image.function_at(address), tuple(indices), "handler")
+                  for address, indices in sorted(by_function.items(), key=lambda kv: kv[1][0]))
+    if thread is not None:
+        # The reset handler's code is thread context even if a vector shares it.
+        roots = tuple(r for r in roots if r.function.address != thread.function.address)
+    return VectorTable("arm", base, count, source, roots, thread)
+
+
+# -- RISC-V ---------------------------------------------------------------------------------
+
+def _csr_writes(image: Image, entry: Function) -> list[CsrWrite]:
+    """mtvec/mtvt writes in the entry code and the functions it calls (two levels deep)."""
+    writes: list[CsrWrite] = []
+    frontier, seen = [entry], {entry.address}
+    for _level in range(3):
+        following = []
+        for func in frontier:
+            decoded, csr = decode_riscv(image, func)
+            writes.extend(csr)
+            for site in decoded.calls:
+                for target in site.targets:
+                    callee = image.function_at(target)
+                    if callee is not None and callee.address not in seen:
+                        seen.add(callee.address)
+                        following.append(callee)
+        frontier = following
+    return writes
+
+
+def _riscv_roots(image: Image, profile: Profile | None) -> VectorTable:
+    """Roots for every trap entry the start-up path installs (an application may switch
+    mtvec later, so each constant written to it is a possible entry)."""
+    entry = image.function_at(image.entry)
+    if entry is None:
+        raise HardenError(f"{image.path}: the entry point 0x{image.entry:08x} is not inside "
+                          "any function")
+    thread = Root(entry, (), "thread")
+    writes = _csr_writes(image, entry)
+    mtvecs = list(dict.fromkeys(w.value for w in writes if w.csr == "mtvec"))
+    mtvt = next((w.value for w in writes if w.csr == "mtvt"), None)
+    if not mtvecs:
+        raise HardenError(f"{image.path}: the start-up code never writes a constant to mtvec, so "
+                          "the trap entry is unknown; fix: set mtvec in the code reached from "
+                          f"the entry point ({entry.name})")
+    tables = [_riscv_vectored(image, v & ~3, thread) if v & 3 == 1
+              else _riscv_direct(image, profile, v, mtvt, thread) for v in mtvecs]
+    roots: dict[int, Root] = {}
+    for table in tables:
+        for root in table.roots:
+            if root.function.address in roots:
+                old = roots[root.function.address]
+                root = Root(root.function, tuple(dict.fromkeys(old.vectors + root.vectors)),
+                            old.kind)
+            roots[root.function.address] = root
+    first = tables[0]
+    return VectorTable(first.kind if len(tables) == 1 else "riscv-mixed", first.address,
+                       sum(t.entries for t in tables), "; ".join(t.source for t in tables),
+                       tuple(roots.values()), thread)
+
+
+def _riscv_direct(image: Image, profile: Profile | None, mtvec: int, mtvt: int | None,
+                  thread: Root) -> VectorTable:
+    """Direct or CLIC mode: the trap entry, plus the handler table it dispatches through."""
+    base, mode = mtvec & ~3, mtvec & 3
+    trap = image.function_at(base)
+    if trap is None:
+        raise HardenError(f"{image.path}: mtvec = 0x{mtvec:08x} is not inside any function")
+    roots = [Root(trap, (-1,), "trap-entry")]
+    table = mtvt
+    if table is None:
+        sym = next((d for d in image.data_symbols if d.name in RISCV_TABLE_SYMBOLS and d.size),
+                   None)
+        table = sym.address if sym else None
+    if table is None:
+        return VectorTable("riscv-direct", base, 1, f"mtvec = 0x{mtvec:08x} (direct)",
+                           tuple(roots), thread)
+    sym = image.data_symbol_at(table)
+    count = (sym.size // 4 if sym and sym.address == table
+             else profile.vector_count if profile else 0)
+    source = (f"mtvt = 0x{table:08x}" if mtvt is not None else
+              f"mtvec = 0x{mtvec:08x}, dispatch table {sym.name if sym else hex(table)}")
+    by_function: dict[int, list[int]] = {}
+    for index in range(count):
+        word = image.word(table + 4 * index)
+        if not word:
+            continue
+        func = image.function_at(word)
+        if func is None:
+            raise HardenError(f"{image.path}: interrupt table entry {index} points to "
+                              f"0x{word:08x}, which is not inside any function")
+        by_function.setdefault(func.address, []).append(index)
+    for address, indices in sorted(by_function.items(), key=lambda kv: kv[1][0]):
+        roots.append(Root(image.function_at(address), tuple(indices), "handler"))
+    kind = "riscv-clic" if mode == 3 else "riscv-direct"
+    return VectorTable(kind, table, count, source, tuple(roots), thread)
+
+
+def _riscv_vectored(image: Image, base: int, thread: Root) -> VectorTable:
+    """CLINT vectored mode: entry n is a jump instruction to the handler for cause n."""
+    by_function: dict[int, list[int]] = {}
+    count = 0
+    for index in range(64):
+        raw = image.read(base + 4 * index, 4)
+        if raw is None:
+            break
+        insn = next(CAPSTONE_RV.disasm_lite(raw, base + 4 * index), None)
+        if insn is None or insn[2] not in ("j", "jal", "c.j"):
+            break
+        ops = [o.strip() for o in insn[3].split(",")]
+        if insn[2] == "jal" and len(ops) == 2 and ops[0] not in ("zero", "x0"):
+            break
+        count = index + 1
+        target = (insn[0] + int(ops[-1], 0)) & 0xFFFFFFFF
+        func = image.function_at(target)
+        if func is None:
+            raise HardenError(f"{image.path}: vectored mtvec entry {index} jumps to "
+                              f"0x{target:08x}, which is not inside any function")
+        by_function.setdefault(func.address, []).append(index)
+        if insn[1] == 2:
+            break  # a compressed jump: the table is not made of 4-byte slots
+    if not count:
+        raise HardenError(f"{image.path}: mtvec = 0x{base | 1:08x} is vectored but holds no "
+                          "jump instructions")
+    roots = tuple(Root(image.function_at(address), tuple(indices), "handler")
+                  for address, indices in sorted(by_function.items(), key=lambda kv: kv[1][0]))
+    return VectorTable("riscv-vectored", base, count, f"mtvec = 0x{base | 1:08x} (vectored)",
+                       roots, thread)
+
+
+def vector_label(table: VectorTable, index: int) -> str:
+    """'IRQ 3', 'SysTick', 'cause 7' or 'trap entry' for the report."""
+    if index < 0:
+        return "trap entry"
+    if table.kind == "arm":
+        return ARM_SYSTEM_NAMES.get(index, f"IRQ {index - 16}" if index >= 16 else f"{index}")
+    return f"cause {index}"

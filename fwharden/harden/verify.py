@@ -1,0 +1,354 @@
+"""`fwharden verify`: from an ELF to findings and stack bounds, one typed stage at a time.
+
+image -> roots (vectors.py) -> call graph (callgraph.py) -> frames (frames.py, bounds.py)
+-> forbidden calls, indirect calls, recursion -> per-handler bounds -> interrupt-stack
+worst case with preemption -> VerifyResult. Nothing here prints or reads TOML.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from fwharden.board_profiles import Profile
+from fwharden.board_profiles.project import HardenPolicy
+
+from .bounds import AT_LEAST, EXACT, UNBOUNDED, Bound, Depths, compute_depths, function_frames
+from .callgraph import CallGraph, Edge
+from .errors import HardenError
+from .frames import FrameSize
+from .image import Image
+from .rules import rule_set
+from .vectors import Root, VectorTable, find_roots
+
+# Exception entry pushes 8 words, 26 with the FP context (ARM DDI 0403E B1.5.7); with
+# CCR.STKALIGN the core may add one padding word to 8-align the frame.
+ARM_FRAME, ARM_FP_FRAME, ARM_ALIGN_PAD = 32, 104, 4
+ARM_FIXED_PRIORITY = {2: "NMI", 3: "HardFault"}
+
+RULE_TEXT = {
+    "indirect-call": ("unresolved indirect call",
+                      "the verifier cannot see where this call goes, so it cannot prove the "
+                      "handler safe; list the possible targets in [harden.indirect]"),
+    "recursion": ("recursion", "a recursive call chain has no static stack bound"),
+    "isr-stack-overflow": ("interrupt stack overflow",
+                           "the worst case with nesting does not fit the interrupt stack the "
+                           "linker script reserved"),
+    "thread-stack-overflow": ("thread stack overflow",
+                              "main's worst case plus one exception frame does not fit the "
+                              "thread stack"),
+    "stack-unproven": ("stack bound not proven",
+                       "part of the call chain has no static frame size, so the bound is only "
+                       "a minimum"),
+    "dynamic-stack": ("dynamic stack frame",
+                      "the function moves SP by a run-time amount (alloca, VLA); its frame "
+                      "is only a minimum"),
+    "undecodable": ("instruction not decoded",
+                    "bytes inside a function were not decoded as instructions; calls there "
+                    "are not seen"),
+    "unknown-target": ("call into unknown code",
+                       "the call target is not inside any function of the symbol table"),
+    "config": ("configuration does not match the ELF", "fix firmware.toml [harden]"),
+}
+DEFAULT_SEVERITY = {"indirect-call": "error", "recursion": "error", "isr-stack-overflow": "error",
+                    "thread-stack-overflow": "error", "stack-unproven": "warning",
+                    "dynamic-stack": "warning", "undecodable": "warning",
+                    "unknown-target": "warning", "config": "error"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    title: str
+    reason: str
+    root: str
+    path: tuple[str, ...]          # function names from the handler to the callee
+    callee: str
+    site: int | None
+    message: str
+    file: str | None = None
+    line: int | None = None
+    cycle: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InterruptReport:
+    vectors: tuple[int, ...]
+    labels: tuple[str, ...]
+    name: str
+    aliases: tuple[str, ...]
+    address: int
+    kind: str
+    stack: Bound
+    deepest: tuple[tuple[str, int], ...]   # (function, its frame) along the worst path
+
+
+@dataclass(frozen=True)
+class StackCheck:
+    """A stack region against the worst case the analysis found for it."""
+
+    name: str
+    size: int | None
+    worst_case: Bound
+    levels: tuple[tuple[str, int, int], ...]   # (level label, handler depth, hardware frame)
+
+    @property
+    def margin(self) -> int | None:
+        if self.size is None or self.worst_case.kind == UNBOUNDED:
+            return None
+        return self.size - self.worst_case.bytes
+
+
+@dataclass
+class VerifyResult:
+    elf: str
+    family: str
+    board: str | None
+    table: VectorTable
+    interrupts: list[InterruptReport]
+    findings: list[Finding]
+    isr_stack: StackCheck
+    thread_stack: StackCheck | None
+    functions_analysed: int
+    instructions: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        return "fail" if any(f.severity == "error" for f in self.findings) else "pass"
+
+
+def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
+           stack_usage: dict[str, FrameSize]) -> VerifyResult:
+    """Run every check on `image`."""
+    if profile is not None and profile.cpu.family != image.family:
+        raise HardenError(f"{image.path}: a {image.family.upper()} firmware cannot be checked "
+                          f"against board {profile.name} ({profile.cpu.arch}); fix: pass the "
+                          "board it was built for")
+    table = find_roots(image, profile, policy.thread_context)
+    graph = CallGraph(image, indirect=dict(policy.indirect))
+    roots = list(table.roots)
+    graph.expand([r.function for r in roots] + ([table.thread.function] if table.thread else []))
+    frames = function_frames(graph, stack_usage)
+    depths = compute_depths(graph, frames)
+    severity = {**DEFAULT_SEVERITY, **dict(policy.severity)}
+    rules = rule_set(policy.forbid, policy.allow)
+
+    findings: list[Finding] = []
+    for message in graph.config_errors:
+        findings.append(_finding("config", severity, "-", (), "-", None, message))
+    seen_sites: set[tuple[str, str, int | None]] = set()
+    # Handlers first, so a finding reached both from a handler and through the RISC-V
+    # trap entry's dispatch is reported once, with the handler as its root.
+    for root in sorted(roots, key=lambda r: r.kind == "trap-entry"):
+        for finding in _root_findings(graph, depths, frames, root, rules, severity):
+            key = (finding.rule, finding.callee, finding.site)
+            if key not in seen_sites:
+                seen_sites.add(key)
+                findings.append(finding)
+
+    interrupts = [_interrupt(table, graph, depths, frames, root) for root in roots]
+    isr = _isr_stack(image, profile, policy, table, interrupts)
+    thread = _thread_stack(image, profile, table, depths)
+    for check, rule in ((isr, "isr-stack-overflow"), (thread, "thread-stack-overflow")):
+        if check is not None:
+            findings.extend(_stack_findings(check, rule, severity))
+    findings.sort(key=lambda f: ({"error": 0, "warning": 1}.get(f.severity, 2), f.rule,
+                                 f.root, f.site or 0))
+    instructions = sum(d.instructions for d in graph.decoded.values())
+    return VerifyResult(elf=str(image.path), family=image.family,
+                        board=profile.name if profile else None, table=table,
+                        interrupts=interrupts, findings=findings, isr_stack=isr,
+                        thread_stack=thread, functions_analysed=len(graph.decoded),
+                        instructions=instructions)
+
+
+def _finding(rule: str, severity: dict[str, str], root: str, path: tuple[str, ...],
+             callee: str, site: int | None, message: str, *, title: str | None = None,
+             reason: str | None = None, level: str | None = None,
+             cycle: tuple[str, ...] = ()) -> Finding:
+    default_title, default_reason = RULE_TEXT.get(rule, (rule, ""))
+    return Finding(rule=rule, severity=severity.get(rule, level or "error"),
+                   title=title or default_title, reason=reason or default_reason, root=root,
+                   path=path, callee=callee, site=site, message=message, cycle=cycle)
+
+
+def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize], root: Root,
+                   rules, severity: dict[str, str]) -> list[Finding]:
+    """Breadth-first from the root: the shortest path to each problem, deterministic order.
+    The walk does not continue into a forbidden function: its insides are its own problem."""
+    image = graph.image
+    start = root.function.address
+    parent: dict[int, Edge | None] = {start: None}
+    queue = deque([start])
+    out: list[Finding] = []
+    cyclic = {a: tuple(c) for c in depths.cycles for a in c}
+    reported_cycles: set[tuple[int, ...]] = set()
+
+    def path_to(address: int) -> tuple[str, ...]:
+        names = []
+        node: int | None = address
+        while node is not None:
+            names.append(graph.function(node).name)
+            edge = parent[node]
+            node = edge.caller if edge else None
+        return tuple(reversed(names))
+
+    while queue:
+        address = queue.popleft()
+        func = graph.function(address)
+        decoded = graph.decoded[address]
+        if address in cyclic and cyclic[address] not in reported_cycles:
+            cycle = cyclic[address]
+            reported_cycles.add(cycle)
+            names = tuple(graph.function(a).name for a in cycle)
+            edge = parent[address]
+            out.append(_finding("recursion", severity, root.name, path_to(address), func.name,
+                                edge.site if edge else None,
+                                f"recursion through {' -> '.join(names)}: no stack bound",
+                                cycle=names))
+        if decoded.frame_dynamic and not frames[address].exact:
+            out.append(_finding("dynamic-stack", severity, root.name, path_to(address),
+                                func.name, None, f"{func.name}: {decoded.frame_note}"))
+        for where, what in decoded.unknown:
+            out.append(_finding("undecodable", severity, root.name, path_to(address), func.name,
+                                where, f"{func.name}: {what} at 0x{where:08x}"))
+        for site in graph.unresolved.get(address, []):
+            kind = "tail call" if site.kind == "indirect-tail" else "call"
+            out.append(_finding("indirect-call", severity, root.name, path_to(address),
+                                "<indirect>", site.site,
+                                f"indirect {kind} in {func.name} at 0x{site.site:08x} "
+                                "with no known targets"))
+        for site, target in graph.unknown_targets.get(address, []):
+            out.append(_finding("unknown-target", severity, root.name, path_to(address),
+                                f"0x{target:08x}", site,
+                                f"{func.name} calls 0x{target:08x}, outside every function"))
+        for edge in graph.edges.get(address, []):
+            if edge.callee in parent:
+                continue
+            parent[edge.callee] = edge
+            callee = graph.function(edge.callee)
+            matched = rules.match(callee.names)
+            if matched is not None:
+                category, name = matched
+                level = severity.get(category.rule, category.severity)
+                out.append(Finding(rule=category.rule, severity=level, title=category.title,
+                                   reason=category.reason, root=root.name,
+                                   path=path_to(edge.callee), callee=name, site=edge.site,
+                                   message=f"{root.name} reaches {name} ({category.title})"))
+                continue
+            queue.append(edge.callee)
+    del image
+    return out
+
+
+def _interrupt(table: VectorTable, graph: CallGraph, depths: Depths,
+               frames: dict[int, FrameSize], root: Root) -> InterruptReport:
+    from .bounds import deepest_path
+    from .vectors import vector_label
+
+    address = root.function.address
+    chain = [(root.name, frames[address].bytes)]
+    for edge in deepest_path(depths, address):
+        chain.append((graph.function(edge.callee).name, frames[edge.callee].bytes))
+    return InterruptReport(vectors=root.vectors,
+                           labels=tuple(vector_label(table, i) for i in root.vectors),
+                           name=root.name, aliases=root.function.names[1:], address=address,
+                           kind=root.kind, stack=depths.depth[address], deepest=tuple(chain))
+
+
+def _symbol_size(image: Image, name: str) -> int | None:
+    size = image.symbols.get(f"__fwh_{name}_stack_size")
+    if size is None and f"__fwh_{name}_stack_end" in image.symbols:
+        size = image.symbols[f"__fwh_{name}_stack_end"] - image.symbols[f"__fwh_{name}_stack_start"]
+    return size
+
+
+def _hardware_frame(image: Image, profile: Profile | None) -> int:
+    if image.family != "arm":
+        return 0  # RISC-V pushes nothing; the trap entry's own frame is in its function
+    fp = (profile.cpu.has_fpu and profile.cpu.float_abi != "soft") if profile else image.arm_fp
+    return (ARM_FP_FRAME if fp else ARM_FRAME) + ARM_ALIGN_PAD
+
+
+def _isr_stack(image: Image, profile: Profile | None, policy: HardenPolicy, table: VectorTable,
+               interrupts: list[InterruptReport]) -> StackCheck:
+    """Sum over preemption levels of the deepest handler at that level plus its frame."""
+    frame = _hardware_frame(image, profile)
+    levels: list[tuple[str, Bound]] = []
+    if image.family == "arm":
+        fixed = [i for i in interrupts if any(v in ARM_FIXED_PRIORITY for v in i.vectors)]
+        configurable = [i for i in interrupts if i not in fixed]
+        priorities = dict(policy.priorities)
+        grouped: dict[int, list[InterruptReport]] = {}
+        loose = []
+        for item in configurable:
+            level = next((priorities[n] for n in (item.name, *item.aliases) if n in priorities),
+                         None)
+            if level is None:
+                loose.append(item)
+            else:
+                grouped.setdefault(level, []).append(item)
+        count = policy.nesting_levels or (1 << profile.interrupts.priority_bits if profile
+                                          else len(configurable))
+        candidates = [(f"priority {lvl}", _deepest(items)) for lvl, items in sorted(grouped.items())]
+        candidates += [(f"{item.name} (priority not given)", item.stack) for item in loose]
+        candidates.sort(key=lambda c: (_RANK_KIND[c[1].kind], c[1].bytes), reverse=True)
+        levels = candidates[:count]
+        levels += [(ARM_FIXED_PRIORITY[v], i.stack) for i in fixed for v in i.vectors
+                   if v in ARM_FIXED_PRIORITY]
+    else:
+        entry = [i for i in interrupts if i.kind == "trap-entry"]
+        count = policy.nesting_levels or 1
+        pool = entry or interrupts
+        ranked = sorted(pool, key=lambda i: (_RANK_KIND[i.stack.kind], i.stack.bytes), reverse=True)
+        levels = [(f"level {n + 1}: {i.name}", i.stack) for n, i in enumerate(ranked[:1] * count)]
+    worst = Bound(0, EXACT)
+    rows = []
+    for label, bound in levels:
+        worst = worst.plus(bound).plus(Bound(frame, EXACT))
+        rows.append((label, bound.bytes, frame))
+    return StackCheck("interrupt stack", _symbol_size(image, "isr"), worst, tuple(rows))
+
+
+_RANK_KIND = {EXACT: 0, AT_LEAST: 1, UNBOUNDED: 2}
+
+
+def _deepest(items: list[InterruptReport]) -> Bound:
+    best = items[0].stack
+    for item in items[1:]:
+        best = best.widest(item.stack)
+    return best
+
+
+def _thread_stack(image: Image, profile: Profile | None, table: VectorTable,
+                  depths: Depths) -> StackCheck | None:
+    """main()'s chain from the reset entry, plus the first exception frame: on ARMv7-M an
+    interrupt taken in thread mode stacks its frame on PSP, the thread stack."""
+    if table.thread is None:
+        return None
+    depth = depths.depth[table.thread.function.address]
+    frame = _hardware_frame(image, profile)
+    worst = depth.plus(Bound(frame, EXACT))
+    return StackCheck("thread stack", _symbol_size(image, "thread"), worst,
+                      ((table.thread.name, depth.bytes, frame),))
+
+
+def _stack_findings(check: StackCheck, rule: str, severity: dict[str, str]) -> list[Finding]:
+    worst = check.worst_case
+    if check.size is None:
+        return []
+    if worst.kind == UNBOUNDED:
+        return [_finding(rule, severity, "-", (), "-", None,
+                         f"{check.name}: worst case is unbounded (recursion); "
+                         f"{check.size} B reserved")]
+    if worst.bytes > check.size:
+        return [_finding(rule, severity, "-", (), "-", None,
+                         f"{check.name}: worst case {worst.describe()} exceeds the "
+                         f"{check.size} B reserved by {worst.bytes - check.size} B")]
+    if worst.kind == AT_LEAST:
+        return [_finding("stack-unproven", severity, "-", (), "-", None,
+                         f"{check.name}: worst case is at least {worst.bytes} B of "
+                         f"{check.size} B; part of the chain has no static bound")]
+    return []
