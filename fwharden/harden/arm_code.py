@@ -203,6 +203,11 @@ def decode_arm(image: Image, func: Function) -> Decoded:
             # MOV Rd, SP / ADD Rd, SP, #imm: a frame pointer at `depth - imm` below entry SP.
             offset = 0 if base == "mov" else (_imm(ops) or 0)
             frame_pointers[dest] = depth - offset
+        elif (dest in frame_pointers and base in ("add", "adds", "sub", "subs")
+              and operands[-1].startswith("#") and operands[1:-1] in ([], [dest])):
+            # ADDS R7, #8 in a -O0 epilogue: the frame pointer moves, it is still known.
+            amount = _imm(operands[-1]) or 0
+            frame_pointers[dest] -= amount if base.startswith("add") else -amount
         elif dest in frame_pointers and dest != "sp" and base not in ("str", "strd", "push", "cmp"):
             frame_pointers.pop(dest, None)
         frame = max(frame, depth)
@@ -244,8 +249,10 @@ def decode_arm(image: Image, func: Function) -> Decoded:
             after_terminator = True
             continue
         if base == "ldr" and dest == "pc":
-            if operands[1].startswith("[pc") or (len(operands) > 2 and operands[1] == "[sp]"):
-                pass  # PC-relative jump table inside the function, or a return
+            table_reg = operands[1].lstrip("[")
+            if (operands[1].startswith("[pc") or (len(operands) > 2 and operands[1] == "[sp]")
+                    or start <= consts.get(table_reg, -1) < end):
+                pass  # a jump table inside the function (PC-relative or via ADR), or a return
             else:
                 calls.append(CallSite(address, "indirect-tail", (), depth))
             after_terminator = not conditional
@@ -279,6 +286,11 @@ def _track_constants(image: Image, address: int, base: str, operands: list[str],
         kill(dest)
         if value is not None:
             consts[dest] = value
+        return
+    if base in ("add", "addw") and len(operands) == 3 and operands[1] == "pc":
+        # ADD Rd, PC, #imm is ADR: the address of a literal or a jump table.
+        kill(dest)
+        consts[dest] = ((address + 4) & ~3) + (_imm(operands[2]) or 0)
         return
     if base == "adr":
         kill(dest)

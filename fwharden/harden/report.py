@@ -34,8 +34,8 @@ def _stack(check: StackCheck | None) -> dict[str, Any] | None:
         return None
     return {"size": check.size, "worst_case": check.worst_case.bytes,
             "kind": check.worst_case.kind, "margin": check.margin,
-            "levels": [{"level": label, "handler": depth, "hardware_frame": frame}
-                       for label, depth, frame in check.levels]}
+            "levels": [{"level": label, "handler": bound.bytes, "handler_kind": bound.kind,
+                        "hardware_frame": frame} for label, bound, frame in check.levels]}
 
 
 def result_to_dict(result: VerifyResult) -> dict[str, Any]:
@@ -56,7 +56,7 @@ def result_to_dict(result: VerifyResult) -> dict[str, Any]:
         "findings": [
             {"rule": f.rule, "severity": f.severity, "title": f.title, "reason": f.reason,
              "root": f.root, "path": list(f.path), "callee": f.callee, "site": f.site,
-             "file": f.file, "line": f.line, "message": f.message,
+             "file": f.file, "line": f.line, "message": f.message, "via": f.via or None,
              **({"cycle": list(f.cycle)} if f.cycle else {})}
             for f in result.findings
         ],
@@ -85,8 +85,8 @@ def describe_report(result: VerifyResult) -> str:
         size = f"{check.size} B" if check.size is not None else "unknown size"
         margin = f", margin {check.margin} B" if check.margin is not None else ""
         lines.append(f"{check.name}: worst case {check.worst_case.describe()} of {size}{margin}")
-        for label, depth, frame in check.levels:
-            lines.append(f"    {label}: {depth} B + {frame} B exception frame")
+        for label, bound, frame in check.levels:
+            lines.append(f"    {label}: {bound.describe()} + {frame} B exception frame")
     lines.append("")
     if not result.findings:
         lines.append("no findings")

@@ -80,6 +80,7 @@ def decode_riscv(image: Image, func: Function) -> tuple[Decoded, tuple[CsrWrite,
     consts: dict[str, int] = {"zero": 0}
     table_ptr: dict[str, int] = {}   # register = table base + index
     table_val: dict[str, int] = {}   # register = an entry loaded from the table
+    table_rel: dict[str, int] = {}   # register = table base + an entry loaded from it
     after_terminator = False
     sp_constant = False  # sp is being loaded with an address (start-up code), not adjusted
 
@@ -88,6 +89,7 @@ def decode_riscv(image: Image, func: Function) -> tuple[Decoded, tuple[CsrWrite,
             consts.pop(reg, None)
         table_ptr.pop(reg, None)
         table_val.pop(reg, None)
+        table_rel.pop(reg, None)
         frame_pointers.pop(reg, None)
 
     for address, _size, mnem, ops in insns:
@@ -96,6 +98,7 @@ def decode_riscv(image: Image, func: Function) -> tuple[Decoded, tuple[CsrWrite,
             consts["zero"] = 0
             table_ptr.clear()
             table_val.clear()
+            table_rel.clear()
         if after_terminator:
             depth = depth_at.get(address, frame)
             after_terminator = False
@@ -150,7 +153,8 @@ def decode_riscv(image: Image, func: Function) -> tuple[Decoded, tuple[CsrWrite,
                 depth_at.setdefault(target, depth)
             continue
         if mnem in ("jalr", "jr", "ret", "c.jr", "c.jalr"):
-            site = _jalr(image, func, address, mnem, ops_list, consts, table_val, depth)
+            site = _jalr(image, func, address, mnem, ops_list, consts, table_val, table_rel,
+                         depth)
             if site is not None:
                 calls.append(site)
             if mnem in ("jalr", "c.jalr") and _link_of(mnem, ops_list) != "zero":
@@ -172,7 +176,7 @@ def decode_riscv(image: Image, func: Function) -> tuple[Decoded, tuple[CsrWrite,
         if mnem in ("unimp", "c.unimp"):
             after_terminator = True
             continue
-        _track(image, address, mnem, ops_list, consts, table_ptr, table_val, kill)
+        _track(image, address, mnem, ops_list, consts, table_ptr, table_val, table_rel, kill)
 
     decoded = Decoded(function=func, calls=tuple(calls), frame=max(frame, 0),
                       frame_dynamic=bool(note), frame_note=note, unknown=tuple(unknown),
@@ -218,7 +222,8 @@ def _link_of(mnem: str, ops: list[str]) -> str:
 
 
 def _jalr(image: Image, func: Function, address: int, mnem: str, ops: list[str],
-          consts: dict[str, int], table_val: dict[str, int], depth: int) -> CallSite | None:
+          consts: dict[str, int], table_val: dict[str, int], table_rel: dict[str, int],
+          depth: int) -> CallSite | None:
     """Classify JALR and its aliases; None for a return or a branch inside the function."""
     link = _link_of(mnem, ops)
     if mnem == "ret":
@@ -240,6 +245,13 @@ def _jalr(image: Image, func: Function, address: int, mnem: str, ops: list[str],
         if func.address <= target < func.end and not calling:
             return None
         return CallSite(address, kind, (target,), depth)
+    if base in table_rel and offset == 0 and not calling:
+        table = table_rel[base]
+        first = image.word(table)
+        section = image.section_at(table)
+        if (first is not None and section is not None and not section.writable
+                and func.address <= (table + first) & 0xFFFFFFFF < func.end):
+            return None  # switch through a table of offsets inside the function
     if base in table_val and offset == 0:
         table = table_val[base]
         jump_table = _jump_table(image, func, table)
@@ -263,7 +275,8 @@ def _jump_table(image: Image, func: Function, base: int) -> bool:
 
 
 def _track(image: Image, address: int, mnem: str, ops: list[str], consts: dict[str, int],
-           table_ptr: dict[str, int], table_val: dict[str, int], kill) -> None:
+           table_ptr: dict[str, int], table_val: dict[str, int], table_rel: dict[str, int],
+           kill) -> None:
     """Constant propagation for AUIPC/LUI/ADDI/LI/MV/ORI and table loads."""
     if not ops or mnem in _NO_DEST or mnem.startswith("b"):
         return
@@ -293,8 +306,12 @@ def _track(image: Image, address: int, mnem: str, ops: list[str], consts: dict[s
     elif mnem in ("add", "c.add"):
         sources = ops[1:] if mnem == "add" else ops
         known = [consts[s] for s in sources if s in consts and s != "zero"]
+        entry = next((table_val[s] for s in sources if s in table_val), None)
         kill(dest)  # after reading the sources: `add a5, a5, a4` reads a5 first
-        if len(known) == 1:
+        if entry is not None and known == [entry]:
+            # entry + table base: a position-independent jump table (offsets, not addresses)
+            table_rel[dest] = entry
+        elif len(known) == 1:
             table_ptr[dest] = known[0]
         return
     elif mnem in ("lw", "c.lw", "c.lwsp") and len(ops) == 2:

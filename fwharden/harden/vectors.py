@@ -36,7 +36,8 @@ class Root:
 
     function: Function
     vectors: tuple[int, ...]     # table indices that point here (-1: the RISC-V trap entry)
-    kind: str                    # "handler", "trap-entry" or "thread"
+    kind: str                    # "handler", "trap-entry", "dispatched" (called by the trap
+                                 # entry through a table) or "thread"
 
     @property
     def name(self) -> str:
@@ -128,10 +129,11 @@ def _arm_roots(image: Image, profile: Profile | None) -> VectorTable:
 # -- RISC-V ---------------------------------------------------------------------------------
 
 def _csr_writes(image: Image, entry: Function) -> list[CsrWrite]:
-    """mtvec/mtvt writes in the entry code and the functions it calls (two levels deep)."""
+    """mtvec/mtvt writes in the entry code and the functions it calls (up to six levels:
+    start-up, main, and the set-up functions main calls)."""
     writes: list[CsrWrite] = []
     frontier, seen = [entry], {entry.address}
-    for _level in range(3):
+    for _level in range(7):
         following = []
         for func in frontier:
             decoded, csr = decode_riscv(image, func)
@@ -208,8 +210,11 @@ def _riscv_direct(image: Image, profile: Profile | None, mtvec: int, mtvt: int |
             raise HardenError(f"{image.path}: interrupt table entry {index} points to "
                               f"0x{word:08x}, which is not inside any function")
         by_function.setdefault(func.address, []).append(index)
+    # Entries of mtvt can be entered by the hardware (vectored CLIC interrupts); entries of
+    # a plain dispatch table are only called by the trap entry, whose bound includes them.
+    entered = "handler" if mtvt is not None else "dispatched"
     for address, indices in sorted(by_function.items(), key=lambda kv: kv[1][0]):
-        roots.append(Root(image.function_at(address), tuple(indices), "handler"))
+        roots.append(Root(image.function_at(address), tuple(indices), entered))
     kind = "riscv-clic" if mode == 3 else "riscv-direct"
     return VectorTable(kind, table, count, source, tuple(roots), thread)
 

@@ -70,6 +70,7 @@ class Finding:
     file: str | None = None
     line: int | None = None
     cycle: tuple[str, ...] = ()
+    via: str = ""                  # how the last call is made: call, tail, indirect, ...
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ class StackCheck:
     name: str
     size: int | None
     worst_case: Bound
-    levels: tuple[tuple[str, int, int], ...]   # (level label, handler depth, hardware frame)
+    levels: tuple[tuple[str, Bound, int], ...]   # (level label, handler bound, hardware frame)
 
     @property
     def margin(self) -> int | None:
@@ -236,7 +237,8 @@ def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize
                 out.append(Finding(rule=category.rule, severity=level, title=category.title,
                                    reason=category.reason, root=root.name,
                                    path=path_to(edge.callee), callee=name, site=edge.site,
-                                   message=f"{root.name} reaches {name} ({category.title})"))
+                                   message=f"{root.name} reaches {name} ({category.title})",
+                                   via=edge.kind))
                 continue
             queue.append(edge.callee)
     del image
@@ -299,16 +301,18 @@ def _isr_stack(image: Image, profile: Profile | None, policy: HardenPolicy, tabl
         levels += [(ARM_FIXED_PRIORITY[v], i.stack) for i in fixed for v in i.vectors
                    if v in ARM_FIXED_PRIORITY]
     else:
-        entry = [i for i in interrupts if i.kind == "trap-entry"]
+        # Code the hardware enters: trap entries (their bound includes what they dispatch
+        # to) and handlers of vectored tables. fwharden's trap entry never re-enables
+        # interrupts, so one level unless [harden] nesting_levels says otherwise.
+        pool = [i for i in interrupts if i.kind in ("trap-entry", "handler")]
         count = policy.nesting_levels or 1
-        pool = entry or interrupts
         ranked = sorted(pool, key=lambda i: (_RANK_KIND[i.stack.kind], i.stack.bytes), reverse=True)
         levels = [(f"level {n + 1}: {i.name}", i.stack) for n, i in enumerate(ranked[:1] * count)]
     worst = Bound(0, EXACT)
     rows = []
     for label, bound in levels:
         worst = worst.plus(bound).plus(Bound(frame, EXACT))
-        rows.append((label, bound.bytes, frame))
+        rows.append((label, bound, frame))
     return StackCheck("interrupt stack", _symbol_size(image, "isr"), worst, tuple(rows))
 
 
@@ -332,7 +336,7 @@ def _thread_stack(image: Image, profile: Profile | None, table: VectorTable,
     frame = _hardware_frame(image, profile)
     worst = depth.plus(Bound(frame, EXACT))
     return StackCheck("thread stack", _symbol_size(image, "thread"), worst,
-                      ((table.thread.name, depth.bytes, frame),))
+                      ((table.thread.name, depth, frame),))
 
 
 def _stack_findings(check: StackCheck, rule: str, severity: dict[str, str]) -> list[Finding]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import glob
+import hashlib
 import json
 import os
 import sys
@@ -224,8 +225,10 @@ def firmware(env, project_file: str = "firmware.toml"):
     verified = env.Command(
         [f"{rel_build}/verify.json", f"{rel_build}/findings.sarif", f"{rel_build}/verify.txt"],
         elf, Action(_verify, "Verify $SOURCE"), FWH_PROFILE=profile, FWH_POLICY=project.harden)
-    # The report depends on the policy and on the .su frame sizes written with the objects.
-    env.Depends(verified, [env.Value(repr(project.harden)), env.Value(repr(profile)), objects])
+    # The report depends on the policy, the .su frame sizes written with the objects, and
+    # the analysis code itself (a newer fwharden must not keep an old verdict).
+    env.Depends(verified, [env.Value(repr(project.harden)), env.Value(repr(profile)), objects,
+                           env.Value(_tool_fingerprint())])
     cdb = env.CompilationDatabase(str(root / "compile_commands.json"))
     targets = [elf, binary, ihex, usage, verified, cdb]
     if env.GetOption("clean"):
@@ -233,6 +236,16 @@ def firmware(env, project_file: str = "firmware.toml"):
         atexit.register(_remove_empty_dirs, build_dir)
     env.Default(targets)
     return targets
+
+
+def _tool_fingerprint() -> str:
+    """SHA-256 over fwharden's own Python sources."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _project_sources(root: Path, patterns: tuple[str, ...]) -> list[Path]:

@@ -45,7 +45,10 @@ def generate(env) -> None:
     # build threads under -j, which races (AttributeError from random SCons.Tool modules).
     # No cache unless the SConstruct calls env.CacheDir(path) itself.
     env.CacheDir(None)
-    env.Decider("content-timestamp")
+    # Content signatures, not timestamps: with 'content-timestamp' a file rebuilt within
+    # the same second as its last build (the ELF relinked at another -O level) was taken
+    # as unchanged and its report was not remade.
+    env.Decider("content")
     env.SetOption("implicit_cache", 1)
     env.AddMethod(firmware, "Firmware")
 
