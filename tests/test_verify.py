@@ -137,3 +137,59 @@ def test_cli_verify_matches_the_build_and_exits_1(report, tmp_path: Path) -> Non
     cli = json.loads(json_out.read_text())
     assert [(f["rule"], f["root"], f["path"]) for f in cli["findings"]] == \
         [(f["rule"], f["root"], f["path"]) for f in data["findings"]]
+
+
+def test_prologue_decoding_agrees_with_stack_usage_files(report) -> None:
+    """The disassembly's frame equals the compiler's .su value for every function with one,
+    except variadic functions, where GCC's .su leaves out the register save area."""
+    from fwharden.harden.arm_code import decode_arm
+    from fwharden.harden.frames import load_stack_usage
+    from fwharden.harden.image import load_image
+    from fwharden.harden.riscv_code import decode_riscv
+
+    _, _, out = report
+    image = load_image(out / "firmware.elf")
+    usage = load_stack_usage(sorted(out.rglob("*.su")))
+    compared = 0
+    for func in image.functions:
+        su = next((usage[n] for n in func.names if n in usage), None)
+        if su is None:
+            continue
+        decoded = decode_arm(image, func) if image.family == "arm" else \
+            decode_riscv(image, func)[0]
+        compared += 1
+        assert not decoded.frame_dynamic, (func.name, decoded.frame_note)
+        if func.name == "printf":
+            assert decoded.frame >= su.bytes
+        else:
+            assert decoded.frame == su.bytes, (func.name, decoded.frame, su)
+    assert compared >= 25
+
+
+def test_scons_build_fails_on_findings_unless_policy_says_never(tmp_path: Path) -> None:
+    project = tmp_path / "fw"
+    shutil.copytree(SOURCE, project, ignore=shutil.ignore_patterns("build", ".sconsign*"))
+    toml = project / "firmware.toml"
+    toml.write_text(toml.read_text().replace('fail_on = "never"', 'fail_on = "error"'))
+    result = scons(project, "board=mps2-an386", check=False)
+    assert result.returncode != 0
+    assert "interrupt-safety check failed" in result.stderr
+    assert "ERROR [heap] TIMER0_IRQHandler reaches malloc" in result.stdout
+    out = project / "build" / "mps2-an386"
+    assert json.loads((out / "verify.json").read_text())["verdict"] == "fail"
+    assert (out / "firmware.elf").exists()  # the link itself is fine; the policy failed
+
+
+def test_allow_and_forbid_lists(tmp_path: Path) -> None:
+    project = tmp_path / "fw"
+    shutil.copytree(SOURCE, project, ignore=shutil.ignore_patterns("build", ".sconsign*"))
+    toml = project / "firmware.toml"
+    toml.write_text(toml.read_text() + '\n[harden.allow]\nprintf = "test build logs to RAM"\n'
+                    '\n[harden.forbid]\ntwice = "doubles are forbidden in this test"\n')
+    scons(project, "board=mps2-an386")
+    data = json.loads((project / "build" / "mps2-an386" / "verify.json").read_text())
+    rules = {(f["rule"], f["root"]) for f in data["findings"]}
+    assert ("stdio", "TIMER1_IRQHandler") not in rules
+    project_rule = next(f for f in data["findings"] if f["rule"] == "project")
+    assert project_rule["path"] == ["GPIO1_IRQHandler", "scenario_switch", "twice"]
+    assert project_rule["reason"] == "doubles are forbidden in this test"

@@ -1,0 +1,60 @@
+"""Interrupt-stack worst case over preemption levels, on the bundled example's ELF."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLE, scons
+
+from fwharden.board_profiles import load_profile
+from fwharden.board_profiles.project import HardenPolicy
+from fwharden.harden.run import verify_elf
+
+
+@pytest.fixture(scope="module")
+def elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = tmp_path_factory.mktemp("prio") / "demo"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("build", ".sconsign*"))
+    scons(project, "board=mps2-an500")
+    return project / "build" / "mps2-an500" / "firmware.elf"
+
+
+def _isr(elf: Path, policy: HardenPolicy):
+    return verify_elf(elf, load_profile("mps2-an500"), policy)
+
+
+def test_without_priorities_every_handler_may_nest(elf: Path) -> None:
+    result = _isr(elf, HardenPolicy())
+    by_name = {i.name: i.stack.bytes for i in result.interrupts}
+    frame = 104 + 4  # FP context + alignment word on a Cortex-M7F
+    expected = sum(by_name.values()) + by_name["Default_Handler"] + frame * 4
+    # UART0RX, UART0TX, and Default_Handler twice (it is the NMI and the HardFault handler)
+    assert result.isr_stack.worst_case.bytes == expected
+    assert result.isr_stack.size == 4096
+    assert result.isr_stack.margin == 4096 - expected
+
+
+def test_handlers_at_one_priority_do_not_nest(elf: Path) -> None:
+    same = HardenPolicy(priorities=(("UART0RX_IRQHandler", 2), ("UART0TX_IRQHandler", 2)))
+    apart = HardenPolicy(priorities=(("UART0RX_IRQHandler", 2), ("UART0TX_IRQHandler", 1)))
+    one, two = _isr(elf, same).isr_stack, _isr(elf, apart).isr_stack
+    assert len(one.levels) == len(two.levels) - 1
+    assert two.worst_case.bytes - one.worst_case.bytes == 108 + min(
+        b.bytes for label, b, _ in two.levels if label.startswith("priority"))
+
+
+def test_nesting_levels_cap(elf: Path) -> None:
+    result = _isr(elf, HardenPolicy(nesting_levels=1))
+    labels = [label for label, _, _ in result.isr_stack.levels]
+    assert labels[-2:] == ["NMI", "HardFault"] and len(labels) == 3
+
+
+def test_too_small_interrupt_stack_is_an_error(tmp_path: Path) -> None:
+    project = tmp_path / "demo"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("build", ".sconsign*"))
+    result = scons(project, "board=mps2-an500", "isr_size=256", check=False)
+    assert result.returncode != 0
+    assert "[isr-stack-overflow] interrupt stack: worst case" in result.stdout
+    assert "exceeds the 256 B reserved" in result.stdout

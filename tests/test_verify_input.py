@@ -1,0 +1,76 @@
+"""Bad input to `fwharden verify`: one clear line, exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import fwharden, scons
+
+
+@pytest.fixture(scope="module")
+def arm_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conftest import EXAMPLE
+
+    project = tmp_path_factory.mktemp("input") / "demo"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("build", ".sconsign*"))
+    scons(project, "board=mps2-an386")
+    return project / "build" / "mps2-an386" / "firmware.elf"
+
+
+def _one_line_exit_2(*args: str) -> str:
+    result = fwharden("verify", *args)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_not_an_elf(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello\n")
+    assert f"{path}: not an ELF file" in _one_line_exit_2(str(path))
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert "cannot open" in _one_line_exit_2(str(tmp_path / "nope.elf"))
+
+
+@pytest.mark.parametrize("keep", [52, 600, 2000])
+def test_truncated(arm_elf: Path, tmp_path: Path, keep: int) -> None:
+    path = tmp_path / "cut.elf"
+    path.write_bytes(arm_elf.read_bytes()[:keep])
+    line = _one_line_exit_2(str(path))
+    assert str(path) in line
+
+
+def test_stripped(arm_elf: Path, tmp_path: Path) -> None:
+    path = tmp_path / "stripped.elf"
+    subprocess.run(["arm-none-eabi-strip", "-o", str(path), str(arm_elf)], check=True)
+    assert "no symbol table (stripped?)" in _one_line_exit_2(str(path))
+
+
+def test_wrong_architecture_for_board(arm_elf: Path) -> None:
+    line = _one_line_exit_2(str(arm_elf), "--board", "fe310")
+    assert "cannot be checked against board fe310" in line
+
+
+def test_host_elf_is_rejected() -> None:
+    assert "is not a 32-bit ARM or RISC-V firmware" in _one_line_exit_2("/bin/true")
+
+
+def test_bad_config(arm_elf: Path, tmp_path: Path) -> None:
+    config = tmp_path / "firmware.toml"
+    config.write_text('schema_version = 1\n[project]\nname = "x"\nboard = "mps2-an386"\n'
+                      'sources = ["*.c"]\n[harden]\nfail_on = "sometimes"\n')
+    line = _one_line_exit_2(str(arm_elf), "--config", str(config))
+    assert f"{config}: harden.fail_on: 'sometimes' is not supported" in line
+
+
+def test_clean_example_passes(arm_elf: Path) -> None:
+    result = fwharden("verify", str(arm_elf), "--board", "mps2-an386")
+    assert result.returncode == 0, result.stdout
+    assert "verdict: PASS" in result.stdout and "no findings" in result.stdout
