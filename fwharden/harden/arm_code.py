@@ -17,11 +17,14 @@ An instruction capstone cannot decode is reported, never skipped silently.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 import capstone
+from capstone import arm_const
 
 from .code import CallSite, Decoded
+from .disasm import Listing
 from .image import Function, Image
 
 _CS = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
@@ -85,8 +88,20 @@ def _code_spans(image: Image, func: Function) -> list[tuple[int, int]]:
     return spans
 
 
+# Instructions whose text the decoder needs: control flow, stack and PC writes, and the
+# sources of constants. Everything else only matters when it overwrites a tracked register.
+_INTERESTING = frozenset(getattr(arm_const, f"ARM_INS_{name}") for name in (
+    "B", "BL", "BLX", "BX", "CBZ", "CBNZ", "TBB", "TBH", "PUSH", "POP", "STMDB", "LDM",
+    "LDMDB", "VPUSH", "VPOP", "VSTMDB", "VLDMIA", "MOVW", "MOVT", "ADR", "UDF", "CMP"))
+# Common instructions that matter only when they name SP or PC, or while a constant, table
+# or frame pointer is being followed (then the main loop reads them in full).
+_SOMETIMES = frozenset(getattr(arm_const, f"ARM_INS_{name}") for name in (
+    "ADD", "ADDW", "SUB", "SUBW", "MOV", "LDR", "STR"))
+
+
 def _instructions(image: Image, func: Function, unknown: list[tuple[int, str]]):
-    """(address, size, mnemonic, operands) of every instruction, skipping data spans."""
+    """(address, size, mnemonic, operands, listing, index) per instruction, data skipped;
+    mnemonic and operands are None for instructions the decoder does not need to read."""
     out = []
     for lo, hi in _code_spans(image, func):
         data = image.read(lo, hi - lo)
@@ -95,15 +110,33 @@ def _instructions(image: Image, func: Function, unknown: list[tuple[int, str]]):
             continue
         address = lo
         while address < hi:
+            listing = Listing(_CS, data[address - lo:], address)
             skipped_table = False
-            for insn in _CS.disasm_lite(data[address - lo:], address):
-                out.append(insn)
-                address = insn[0] + insn[1]
-                if insn[2] in ("tbb", "tbh") and not image.data_ranges(address, address + 2):
-                    past = _skip_table(out, insn, address, hi)
+            run_start = -1
+            ids, addresses, sizes = listing.ids, listing.addresses, listing.sizes
+            names_sp_or_pc = listing.names_sp_or_pc
+            for index, iid in enumerate(ids):
+                if not (iid in _INTERESTING or iid < 0 or (
+                        iid in _SOMETIMES and names_sp_or_pc(index))):
+                    if run_start < 0:
+                        run_start = index
+                    continue
+                if run_start >= 0:
+                    out.append(_run(listing, run_start, index))
+                    run_start = -1
+                mnem = listing.mnemonic(index)
+                out.append((addresses[index], sizes[index], mnem, listing.operands(index),
+                            listing, index))
+                address = addresses[index] + sizes[index]
+                if mnem in ("tbb", "tbh") and not image.data_ranges(address, address + 2):
+                    past = _skip_table(out, mnem, address, hi)
                     if past != address:
                         address, skipped_table = past, True
                         break
+            if run_start >= 0:
+                out.append(_run(listing, run_start, listing.count))
+            if listing.count and not skipped_table:
+                address = max(address, listing.end)
             if skipped_table:
                 continue
             if address < hi:
@@ -114,11 +147,18 @@ def _instructions(image: Image, func: Function, unknown: list[tuple[int, str]]):
     return out
 
 
+def _run(listing: Listing, first: int, stop: int):
+    """Consecutive instructions the decoder need not read, as one entry."""
+    end = listing.addresses[stop - 1] + listing.sizes[stop - 1]
+    start = listing.addresses[first]
+    return (start, end - start, None, range(first, stop), listing, first)
+
+
 def _is_padding(data: bytes, offset: int) -> bool:
     return data[offset:offset + 2] in (b"\x00\x00", b"")
 
 
-def _skip_table(out, insn, address: int, hi: int) -> int:
+def _skip_table(out, mnem: str, address: int, hi: int) -> int:
     """Past an unmarked TBB/TBH table: entries = bound of the preceding CMP + 1."""
     bound = None
     for prev in reversed(out[-6:-1]):
@@ -127,7 +167,7 @@ def _skip_table(out, insn, address: int, hi: int) -> int:
             break
     if bound is None:
         return address  # decode on; an unknown entry will be reported
-    size = (bound + 1) * (1 if insn[2] == "tbb" else 2)
+    size = (bound + 1) * (1 if mnem == "tbb" else 2)
     return min(hi, address + size + (size & 1))
 
 
@@ -136,12 +176,13 @@ def decode_arm(image: Image, func: Function) -> Decoded:
     insns = _instructions(image, func, unknown)
     start, end = func.address, func.end
     targets_inside = set()
-    for _addr, _size, mnem, ops in insns:
+    for _addr, _size, mnem, ops, _listing, _index in insns:
         if mnem in _BRANCHES or mnem in ("cbz", "cbnz"):
             target = _imm(ops)
             if target is not None and start <= target < end:
                 targets_inside.add(target)
 
+    target_list = sorted(targets_inside)
     calls: list[CallSite] = []
     depth = 0
     frame = 0
@@ -156,7 +197,7 @@ def decode_arm(image: Image, func: Function) -> Decoded:
         consts.pop(reg, None)
         tables.pop(reg, None)
 
-    for address, _size, mnem, ops in insns:
+    for address, _size, mnem, ops, listing, _index in insns:
         if address in targets_inside or after_terminator:
             consts.clear()
             tables.clear()
@@ -165,6 +206,21 @@ def decode_arm(image: Image, func: Function) -> Decoded:
             after_terminator = False
         elif address in depth_at:
             depth = max(depth, depth_at[address])
+        if mnem is None:
+            # A run of ALU and memory instructions that cannot write SP or PC. It matters
+            # only while a constant, table or frame pointer is followed, or where a branch
+            # lands inside it; otherwise it is skipped whole.
+            if consts or tables or frame_pointers:
+                depth = _walk_run(image, listing, ops, targets_inside, depth_at, depth, consts,
+                                  tables, frame_pointers, kill)
+            else:
+                # Nothing followed: only branches landing inside the run can matter.
+                low = bisect.bisect_left(target_list, address + 1)
+                high = bisect.bisect_left(target_list, address + _size)
+                for target in target_list[low:high]:
+                    if target in depth_at:
+                        depth = max(depth, depth_at[target])
+            continue
         operands = _operands(ops)
         dest = operands[0] if operands else ""
         base, conditional = _split_condition(mnem.split(".")[0])
@@ -268,9 +324,48 @@ def decode_arm(image: Image, func: Function) -> Decoded:
             continue
         _track_constants(image, address, base, operands, ops, consts, tables, kill)
 
+    count = sum(len(e[3]) if e[2] is None else 1 for e in insns)
     return Decoded(function=func, calls=tuple(calls), frame=max(frame, 0),
                    frame_dynamic=bool(dynamic_note), frame_note=dynamic_note,
-                   unknown=tuple(unknown), instructions=len(insns))
+                   unknown=tuple(unknown), instructions=count)
+
+
+def _walk_run(image: Image, listing: Listing, run: range, targets_inside: set[int],
+              depth_at: dict[int, int], depth: int, consts: dict[str, int],
+              tables: dict[str, int], frame_pointers: dict[str, int], kill) -> int:
+    """The slow path through a run: branch landings, frame-pointer moves, constants."""
+    for index in run:  # noqa: B007 - the loop variable is used below
+        address = listing.addresses[index]
+        if address in targets_inside:
+            consts.clear()
+            tables.clear()
+        if address in depth_at:
+            depth = max(depth, depth_at[address])
+        if listing.ids[index] not in _SOMETIMES:
+            written = listing.destination(index)
+            kill(written)
+            frame_pointers.pop(written, None)
+            continue
+        mnem, ops = listing.mnemonic(index), listing.operands(index)
+        base = mnem.split(".")[0]
+        operands = _operands(ops)
+        dest = operands[0] if operands else ""
+        if (dest in frame_pointers and base in ("add", "adds", "sub", "subs")
+                and operands[-1].startswith("#") and operands[1:-1] in ([], [dest])):
+            amount = _imm(operands[-1]) or 0
+            frame_pointers[dest] -= amount if base.startswith("add") else -amount
+            continue
+        if dest in frame_pointers and base not in ("str", "strd"):
+            frame_pointers.pop(dest, None)
+        _track_constants(image, address, base, operands, ops, consts, tables, kill)
+    return depth
+
+
+def _useful(image: Image, value: int) -> bool:
+    """Only addresses of code or read-only data can resolve a branch: a RAM address
+    (a global variable) is never followed, which keeps the fast path fast."""
+    section = image.section_at(value & ~1)
+    return section is not None and (section.executable or not section.writable)
 
 
 def _track_constants(image: Image, address: int, base: str, operands: list[str], ops: str,
@@ -284,7 +379,7 @@ def _track_constants(image: Image, address: int, base: str, operands: list[str],
         literal = ((address + 4) & ~3) + offset
         value = image.word(literal)
         kill(dest)
-        if value is not None:
+        if value is not None and _useful(image, value):
             consts[dest] = value
         return
     if base in ("add", "addw") and len(operands) == 3 and operands[1] == "pc":
@@ -304,10 +399,11 @@ def _track_constants(image: Image, address: int, base: str, operands: list[str],
         return
     if base == "movt":
         value = _imm(ops)
-        if dest in consts and value is not None:
-            consts[dest] = (consts[dest] & 0xFFFF) | (value << 16)
-        else:
-            kill(dest)
+        full = None if dest not in consts or value is None else (
+            (consts[dest] & 0xFFFF) | (value << 16))
+        kill(dest)
+        if full is not None and _useful(image, full):
+            consts[dest] = full
         return
     if base == "mov" and len(operands) == 2 and operands[1] in consts:
         consts[dest] = consts[operands[1]]
@@ -329,7 +425,7 @@ def _track_constants(image: Image, address: int, base: str, operands: list[str],
             if section is not None and not section.writable:
                 value = image.word(pointer)
         kill(dest)
-        if value is not None:
+        if value is not None and _useful(image, value):
             consts[dest] = value
         return
     if base in ("str", "strb", "strh", "strd", "cmp", "cmn", "tst", "teq", "it", "ite", "itt",

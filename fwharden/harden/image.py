@@ -188,16 +188,47 @@ def _load(path: Path, elf: ELFFile) -> Image:
                                 bool(flags & SH_FLAGS.SHF_EXECINSTR),
                                 bool(flags & SH_FLAGS.SHF_WRITE), data))
     symtab = elf.get_section_by_name(".symtab")
-    if symtab is None or symtab.num_symbols() <= 1:
+    if symtab is None or symtab["sh_size"] <= 16:
         raise HardenError(f"{path}: no symbol table (stripped?); fix: verify the unstripped "
                           "ELF the linker wrote")
-    raw = list(symtab.iter_symbols())
+    strtab = elf.get_section(symtab["sh_link"])
+    raw = _raw_symbols(symtab.data(), strtab.data())
     functions, symbols, data_symbols, mapping = _symbols(raw, family, sections)
     arm_fp = family == "arm" and _arm_uses_fp(elf)
     entry = elf["e_entry"] & ~1 if family == "arm" else elf["e_entry"]
     return Image(path=path, family=family, entry=entry, sections=sections,
                  functions=functions, symbols=symbols, data_symbols=data_symbols,
                  arm_fp=arm_fp, mapping=mapping)
+
+
+_SYMBOL_TYPES = {0: "STT_NOTYPE", 1: "STT_OBJECT", 2: "STT_FUNC"}
+_BINDINGS = {0: "STB_LOCAL", 1: "STB_GLOBAL", 2: "STB_WEAK"}
+_SHN_UNDEF, _SHN_ABS = 0, 0xFFF1
+
+
+@dataclass(frozen=True)
+class RawSymbol:
+    name: str
+    value: int
+    size: int
+    kind: str
+    binding: str
+    undefined: bool
+    absolute: bool
+
+
+def _raw_symbols(table: bytes, strings: bytes) -> list[RawSymbol]:
+    """Elf32_Sym entries (ELF spec, Symbol Table: name, value, size, info, other, shndx),
+    unpacked with struct: walking pyelftools' symbol objects costs ten times more on a
+    firmware with thousands of symbols, and verify runs after every link."""
+    out = []
+    for name_offset, value, size, info, _other, shndx in struct.iter_unpack("<IIIBBH", table):
+        end = strings.find(b"\0", name_offset)
+        name = strings[name_offset:end].decode("utf-8", "replace") if end > name_offset else ""
+        out.append(RawSymbol(name, value, size, _SYMBOL_TYPES.get(info & 0xF, "STT_OTHER"),
+                             _BINDINGS.get(info >> 4, "STB_OTHER"), shndx == _SHN_UNDEF,
+                             shndx == _SHN_ABS))
+    return out
 
 
 def _canonical_key(binding: str, name: str) -> tuple[int, int, str]:
@@ -219,9 +250,9 @@ def _symbols(raw, family: str, sections: list[Section]):
     mapping = []
     for sym in raw:
         name = sym.name
-        kind = sym["st_info"]["type"]
-        value = sym["st_value"]
-        if not name or sym["st_shndx"] == "SHN_UNDEF":
+        kind = sym.kind
+        value = sym.value
+        if not name or sym.undefined:
             continue
         if family == "arm" and name[0] == "$" and name[1:2] in ("t", "a", "d"):
             mapping.append((value, name[1]))
@@ -229,14 +260,14 @@ def _symbols(raw, family: str, sections: list[Section]):
         thumb = family == "arm" and kind == "STT_FUNC" and bool(value & 1)
         address = value & ~1 if thumb else value
         symbols.setdefault(name, address)
-        binding = sym["st_info"]["bind"]
+        binding = sym.binding
         if kind == "STT_FUNC":
-            by_address.setdefault(address, []).append((name, binding, sym["st_size"], thumb))
-        elif (kind == "STT_NOTYPE" and binding != "STB_LOCAL" and sym["st_shndx"] != "SHN_ABS"
+            by_address.setdefault(address, []).append((name, binding, sym.size, thumb))
+        elif (kind == "STT_NOTYPE" and binding != "STB_LOCAL" and not sym.absolute
               and in_code(address)):
             labels.append((address, name, binding))
         elif kind == "STT_OBJECT":
-            data_symbols.append(DataSymbol(name, address, sym["st_size"]))
+            data_symbols.append(DataSymbol(name, address, sym.size))
     # An assembly label without .type becomes a function only where no typed function
     # covers it; at a function's start it is just one more (last-ranked) alias. Linker
     # script symbols such as __fwh_vectors_end often sit on a function's first byte.

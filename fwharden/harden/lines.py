@@ -1,69 +1,88 @@
 """Address -> source file:line from the DWARF line tables (DWARF 4 and 5).
 
-Built once per report and only when a finding needs a location, because decoding every
-line program of a large firmware costs more than the rest of the analysis.
+Decoding every line program of a large firmware takes seconds with pyelftools, while a
+report needs a handful of addresses. So `.debug_aranges` maps an address to its
+compilation unit and only that unit's line program is decoded (once, then cached); a
+file without aranges falls back to decoding every unit.
 """
 
 from __future__ import annotations
 
 import bisect
 import posixpath
-from dataclasses import dataclass
 from pathlib import Path
 
 from .image import _PARSE_ERRORS, open_elf
-
-
-@dataclass(frozen=True)
-class LineTable:
-    rows: list[tuple[int, str, int]]   # (address, file, line), sorted; line 0 = end of sequence
-
-    def lookup(self, address: int) -> tuple[str, int] | None:
-        index = bisect.bisect_right(self.rows, (address, "\U0010ffff", 1 << 30)) - 1
-        if index < 0:
-            return None
-        _, name, line = self.rows[index]
-        return None if line == 0 else (name, line)
 
 
 def _decode(value: object) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def load_lines(path: Path) -> LineTable:
-    """All line-table rows of the ELF; an empty table if it has no DWARF."""
-    rows: list[tuple[int, str, int]] = []
-    with open_elf(path) as elf:
-        if not elf.has_dwarf_info():
-            return LineTable([])
+class LineTable:
+    """Looks addresses up in one ELF's line tables; decode work happens on first use."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._units: dict[int, list[tuple[int, str, int]]] = {}
+        self._all: list[tuple[int, str, int]] | None = None
+
+    def lookup(self, address: int) -> tuple[str, int] | None:
         try:
-            dwarf = elf.get_dwarf_info()
-            for unit in dwarf.iter_CUs():
-                program = dwarf.line_program_for_CU(unit)
-                if program is None:
-                    continue
-                version = program.header["version"]
-                files = program.header["file_entry"]
-                dirs = program.header["include_directory"]
-                names = {}
-                for number, entry in enumerate(files, start=0 if version >= 5 else 1):
-                    name = _decode(entry.name)
-                    dir_index = entry.dir_index
-                    if version < 5:
-                        directory = _decode(dirs[dir_index - 1]) if dir_index > 0 else ""
-                    else:
-                        directory = _decode(dirs[dir_index]) if dir_index < len(dirs) else ""
-                    names[number] = (name if posixpath.isabs(name) or not directory
-                                      else posixpath.join(directory, name))
-                for entry in program.get_entries():
-                    state = entry.state
-                    if state is None:
-                        continue
-                    if state.end_sequence:
-                        rows.append((state.address, "", 0))
-                    else:
-                        rows.append((state.address, names.get(state.file, "?"), state.line))
+            rows = self._rows_for(address)
         except _PARSE_ERRORS:
-            return LineTable(sorted(rows))
-    rows.sort()
-    return LineTable(rows)
+            return None
+        index = bisect.bisect_right(rows, (address, "\U0010ffff", 1 << 30)) - 1
+        if index < 0:
+            return None
+        _, name, line = rows[index]
+        return None if line == 0 else (name, line)
+
+    def _rows_for(self, address: int) -> list[tuple[int, str, int]]:
+        with open_elf(self.path) as elf:
+            if not elf.has_dwarf_info():
+                return []
+            dwarf = elf.get_dwarf_info()
+            aranges = dwarf.get_aranges()
+            offset = aranges.cu_offset_at_addr(address) if aranges is not None else None
+            if offset is None:
+                if self._all is None:
+                    self._all = sorted(row for unit in dwarf.iter_CUs()
+                                       for row in _unit_rows(dwarf, unit))
+                return self._all
+            if offset not in self._units:
+                self._units[offset] = sorted(_unit_rows(dwarf, dwarf.get_CU_at(offset)))
+            return self._units[offset]
+
+
+def _unit_rows(dwarf, unit) -> list[tuple[int, str, int]]:
+    program = dwarf.line_program_for_CU(unit)
+    if program is None:
+        return []
+    version = program.header["version"]
+    dirs = program.header["include_directory"]
+    names = {}
+    # DWARF 5 numbers files and directories from 0, earlier versions from 1.
+    for number, entry in enumerate(program.header["file_entry"], start=0 if version >= 5 else 1):
+        name = _decode(entry.name)
+        index = entry.dir_index
+        if version < 5:
+            directory = _decode(dirs[index - 1]) if index > 0 else ""
+        else:
+            directory = _decode(dirs[index]) if index < len(dirs) else ""
+        names[number] = (name if posixpath.isabs(name) or not directory
+                         else posixpath.join(directory, name))
+    rows = []
+    for entry in program.get_entries():
+        state = entry.state
+        if state is None:
+            continue
+        if state.end_sequence:
+            rows.append((state.address, "", 0))
+        else:
+            rows.append((state.address, names.get(state.file, "?"), state.line))
+    return rows
+
+
+def load_lines(path: Path) -> LineTable:
+    return LineTable(path)

@@ -151,29 +151,40 @@ def base_name(name: str) -> str:
     return _CLONE_SUFFIX.sub("", name)
 
 
-@dataclass(frozen=True)
 class RuleSet:
     """The built-in categories plus a project's own forbidden and allowed names."""
 
-    categories: tuple[Category, ...]
-    allowed: tuple[tuple[str, str], ...] = ()
+    def __init__(self, categories: tuple[Category, ...],
+                 allowed: tuple[tuple[str, str], ...] = ()) -> None:
+        self.categories = categories
+        self.allowed = dict(allowed)
+        # One dict lookup per name instead of a scan over every category; the first
+        # category that names a function wins (project rules come last).
+        self._by_name: dict[str, Category] = {}
+        for category in categories:
+            for name in category.names:
+                self._by_name.setdefault(name, category)
+        self._prefixes = tuple((p, c) for c in categories for p in c.prefixes)
 
     def match(self, names: tuple[str, ...]) -> tuple[Category, str] | None:
         """(category, matched name) for a function with these names, unless allowed."""
-        bases = [base_name(n) for n in names]
-        if any(n in dict(self.allowed) for n in (*names, *bases)):
+        candidates = (*names, *(base_name(n) for n in names))
+        if any(n in self.allowed for n in candidates):
             return None
-        for category in self.categories:
-            for name in (*names, *bases):
-                if category.matches(name):
+        for name in candidates:
+            category = self._by_name.get(name)
+            if category is not None:
+                return category, name
+        for name in candidates:
+            for prefix, category in self._prefixes:
+                if name.startswith(prefix):
                     return category, name
         return None
 
     def allow_reason(self, names: tuple[str, ...]) -> str | None:
-        allowed = dict(self.allowed)
         for name in (*names, *(base_name(n) for n in names)):
-            if name in allowed:
-                return allowed[name]
+            if name in self.allowed:
+                return self.allowed[name]
         return None
 
 

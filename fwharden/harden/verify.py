@@ -140,10 +140,12 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     for message in graph.config_errors:
         findings.append(_finding("config", severity, "-", (), "-", None, message))
     seen_sites: set[tuple[str, str, int | None]] = set()
+    # Which rule (if any) each function breaks, decided once for all roots.
+    verdicts = {address: rules.match(graph.function(address).names) for address in graph.edges}
     # Handlers first, so a finding reached both from a handler and through the RISC-V
     # trap entry's dispatch is reported once, with the handler as its root.
     for root in sorted(roots, key=lambda r: r.kind == "trap-entry"):
-        for finding in _root_findings(graph, depths, frames, root, rules, severity):
+        for finding in _root_findings(graph, depths, frames, root, verdicts, severity):
             key = (finding.rule, finding.callee, finding.site)
             if key not in seen_sites:
                 seen_sites.add(key)
@@ -176,7 +178,7 @@ def _finding(rule: str, severity: dict[str, str], root: str, path: tuple[str, ..
 
 
 def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize], root: Root,
-                   rules, severity: dict[str, str]) -> list[Finding]:
+                   verdicts: dict, severity: dict[str, str]) -> list[Finding]:
     """Breadth-first from the root: the shortest path to each problem, deterministic order.
     The walk does not continue into a forbidden function: its insides are its own problem."""
     image = graph.image
@@ -229,8 +231,7 @@ def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize
             if edge.callee in parent:
                 continue
             parent[edge.callee] = edge
-            callee = graph.function(edge.callee)
-            matched = rules.match(callee.names)
+            matched = verdicts[edge.callee]
             if matched is not None:
                 category, name = matched
                 level = severity.get(category.rule, category.severity)
