@@ -28,11 +28,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SCONSTRUCT = """\
-import fwharden.scons
-env = Environment(tools=["fwh"], toolpath=[fwharden.scons.TOOLPATH], FWH_ARGS=ARGUMENTS)
-env.Firmware("firmware.toml")
-"""
 FIRMWARE_TOML = """\
 schema_version = 1
 [project]
@@ -51,6 +46,8 @@ def generate(root: Path, functions: int, per_file: int, seed: int) -> None:
     rng = random.Random(seed)
     src = root / "src"
     src.mkdir(parents=True)
+    from fwharden.scaffold import SCONSTRUCT
+
     (root / "SConstruct").write_text(SCONSTRUCT)
     (root / "firmware.toml").write_text(FIRMWARE_TOML)
     decls = "\n".join(f"int f{i}(int x);" for i in range(functions))

@@ -48,13 +48,23 @@ def fwharden(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
                           timeout=120, check=False)
 
 
+def copy_project(source: Path, target: Path) -> Path:
+    """A private copy of a project directory, without build output."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(
+        "build", ".sconsign*", "compile_commands.json"))
+    return target
+
+
+def built_copy(source: Path, target: Path, board: str, *args: str) -> Path:
+    """Copy a project, build it for `board`, and return the linked ELF."""
+    scons(copy_project(source, target), f"board={board}", *args)
+    return target / "build" / board / "firmware.elf"
+
+
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
     """A private copy of the bundled example (no build output)."""
-    target = tmp_path / "irq-demo"
-    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(
-        "build", ".sconsign*", "compile_commands.json"))
-    return target
+    return copy_project(EXAMPLE, tmp_path / "irq-demo")
 
 
 def path_without(*programs: str) -> str:

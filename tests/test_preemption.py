@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, scons
+from conftest import EXAMPLE, built_copy, copy_project, scons
 
 from fwharden.board_profiles import load_profile
 from fwharden.board_profiles.project import HardenPolicy
@@ -15,10 +14,7 @@ from fwharden.harden.run import verify_elf
 
 @pytest.fixture(scope="module")
 def elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = tmp_path_factory.mktemp("prio") / "demo"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("build", ".sconsign*"))
-    scons(project, "board=mps2-an500")
-    return project / "build" / "mps2-an500" / "firmware.elf"
+    return built_copy(EXAMPLE, tmp_path_factory.mktemp("prio") / "demo", "mps2-an500")
 
 
 def _isr(elf: Path, policy: HardenPolicy):
@@ -52,8 +48,7 @@ def test_nesting_levels_cap(elf: Path) -> None:
 
 
 def test_too_small_interrupt_stack_is_an_error(tmp_path: Path) -> None:
-    project = tmp_path / "demo"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("build", ".sconsign*"))
+    project = copy_project(EXAMPLE, tmp_path / "demo")
     result = scons(project, "board=mps2-an500", "isr_size=256", check=False)
     assert result.returncode != 0
     assert "[isr-stack-overflow] interrupt stack: worst case" in result.stdout

@@ -10,11 +10,10 @@ root, and on RISC-V a CLINT vectored table installed by main.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, fwharden, scons
+from conftest import REPO, built_copy, copy_project, fwharden, scons
 
 SOURCE = REPO / "tests" / "firmware" / "verify"
 VARIANTS = [("mps2-an500", "gcc", "0"), ("mps2-an500", "gcc", "2"), ("mps2-an500", "gcc", "s"),
@@ -44,10 +43,9 @@ RISCV_EXPECTED = {
 @pytest.fixture(scope="module", params=VARIANTS, ids=["-".join(v) for v in VARIANTS])
 def report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     board, toolchain, opt = request.param
-    project = tmp_path_factory.mktemp("verify") / "fw"
-    shutil.copytree(SOURCE, project, ignore=shutil.ignore_patterns("build", ".sconsign*"))
-    scons(project, f"board={board}", f"toolchain={toolchain}", f"opt={opt}")
-    out = project / "build" / board
+    elf = built_copy(SOURCE, tmp_path_factory.mktemp("verify") / "fw", board,
+                     f"toolchain={toolchain}", f"opt={opt}")
+    out = elf.parent
     return request.param, json.loads((out / "verify.json").read_text()), out
 
 
@@ -167,8 +165,7 @@ def test_prologue_decoding_agrees_with_stack_usage_files(report) -> None:
 
 
 def test_scons_build_fails_on_findings_unless_policy_says_never(tmp_path: Path) -> None:
-    project = tmp_path / "fw"
-    shutil.copytree(SOURCE, project, ignore=shutil.ignore_patterns("build", ".sconsign*"))
+    project = copy_project(SOURCE, tmp_path / "fw")
     toml = project / "firmware.toml"
     toml.write_text(toml.read_text().replace('fail_on = "never"', 'fail_on = "error"'))
     result = scons(project, "board=mps2-an386", check=False)
@@ -181,8 +178,7 @@ def test_scons_build_fails_on_findings_unless_policy_says_never(tmp_path: Path) 
 
 
 def test_allow_and_forbid_lists(tmp_path: Path) -> None:
-    project = tmp_path / "fw"
-    shutil.copytree(SOURCE, project, ignore=shutil.ignore_patterns("build", ".sconsign*"))
+    project = copy_project(SOURCE, tmp_path / "fw")
     toml = project / "firmware.toml"
     toml.write_text(toml.read_text() + '\n[harden.allow]\nprintf = "test build logs to RAM"\n'
                     '\n[harden.forbid]\ntwice = "doubles are forbidden in this test"\n')

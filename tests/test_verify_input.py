@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import fwharden, scons
+from conftest import EXAMPLE, built_copy, fwharden
 
 
 @pytest.fixture(scope="module")
 def arm_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from conftest import EXAMPLE
-
-    project = tmp_path_factory.mktemp("input") / "demo"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("build", ".sconsign*"))
-    scons(project, "board=mps2-an386")
-    return project / "build" / "mps2-an386" / "firmware.elf"
+    return built_copy(EXAMPLE, tmp_path_factory.mktemp("input") / "demo", "mps2-an386")
 
 
 def _one_line_exit_2(*args: str) -> str:
