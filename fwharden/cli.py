@@ -29,10 +29,12 @@ from fwharden.board_profiles.project import (
     load_project,
 )
 from fwharden.harden import HardenError
+from fwharden.harden.faults import decode_fault, describe_fault, fault_to_dict
 from fwharden.harden.report import describe_report, result_to_dict, result_to_sarif
 from fwharden.harden.run import verify_elf
 from fwharden.linker import build_layout, render_linker_script
 from fwharden.linker.describe import describe_layout, layout_to_dict
+from fwharden.runner import EXIT_TIMEOUT, RunError, run_firmware
 from fwharden.scaffold import init_project
 from fwharden.toolchain import ToolchainError, find_toolchain
 
@@ -130,6 +132,25 @@ def cmd_verify(args: argparse.Namespace, out: Writer) -> int:
     return 1 if result.verdict == "fail" else 0
 
 
+def cmd_decode_fault(args: argparse.Namespace, out: Writer) -> int:
+    log = sys.stdin.read() if args.log == "-" else _read_text(Path(args.log))
+    decoded = decode_fault(Path(args.elf), log)
+    out.emit(fault_to_dict(decoded), describe_fault(decoded))
+    return 0
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise HardenError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def cmd_run(args: argparse.Namespace, out: Writer) -> int:
+    profile = load_profile(args.board)
+    return run_firmware(profile, Path(args.elf), args.timeout)
+
+
 def cmd_init(args: argparse.Namespace, out: Writer) -> int:
     load_profile(args.board)  # fail early on an unknown board
     written = init_project(Path(args.directory), args.board)
@@ -176,6 +197,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where the build's .su files are (default: next to the ELF)")
     p.set_defaults(func=cmd_verify)
 
+    p = sub.add_parser("decode-fault", parents=[shared],
+                       help="turn a FWH-FAULT line into fault words, symbols and lines")
+    p.add_argument("--elf", required=True, help="the firmware that printed the fault")
+    p.add_argument("log", help="log file with the FWH-FAULT line ('-': standard input)")
+    p.set_defaults(func=cmd_decode_fault)
+
+    p = sub.add_parser("run", help="run a firmware in QEMU; exit with its status")
+    p.add_argument("elf")
+    p.add_argument("--board", required=True)
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds before it is stopped")
+    p.set_defaults(func=cmd_run)
+
     p = sub.add_parser("init", parents=[shared], help="create a project that builds")
     p.add_argument("directory")
     p.add_argument("--board", default="stm32h743")
@@ -193,6 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ToolchainError, HardenError) as exc:
         print(f"fwharden: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except RunError as exc:
+        print(f"fwharden: error: {exc}", file=sys.stderr)
+        return EXIT_TIMEOUT
     except BrokenPipeError:
         return 0
 

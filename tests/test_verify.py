@@ -174,7 +174,9 @@ def test_scons_build_fails_on_findings_unless_policy_says_never(tmp_path: Path) 
     assert "ERROR [heap] TIMER0_IRQHandler reaches malloc" in result.stdout
     out = project / "build" / "mps2-an386"
     assert json.loads((out / "verify.json").read_text())["verdict"] == "fail"
-    assert (out / "firmware.elf").exists()  # the link itself is fine; the policy failed
+    # The link is kept for inspection; the finished (stack-map filled) firmware is not made.
+    assert (out / "firmware.unpatched.elf").exists()
+    assert not (out / "firmware.elf").exists()
 
 
 def test_allow_and_forbid_lists(tmp_path: Path) -> None:

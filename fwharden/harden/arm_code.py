@@ -18,6 +18,7 @@ An instruction capstone cannot decode is reported, never skipped silently.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 
 import capstone
@@ -183,6 +184,8 @@ def decode_arm(image: Image, func: Function) -> Decoded:
                 targets_inside.add(target)
 
     target_list = sorted(targets_inside)
+    literal_regs: set[str] = set()   # loaded from the literal pool (any value)
+    switched = 1 << 32               # address where SP moves to another stack, if it does
     calls: list[CallSite] = []
     depth = 0
     frame = 0
@@ -243,10 +246,13 @@ def decode_arm(image: Image, func: Function) -> Decoded:
             else:
                 dynamic_note = dynamic_note or f"SP adjusted by a register at 0x{address:08x}"
         elif dest == "sp" and base == "ldr" and len(operands) >= 2 and operands[1].startswith("[pc"):
-            depth = 0  # `ldr sp, =_estack` in start-up code: a fresh stack
+            depth, switched = 0, min(switched, address)  # `ldr sp, =_estack`: a new stack
         elif dest == "sp" and base == "mov" and len(operands) == 2:
             if operands[1] in frame_pointers:
                 depth = frame_pointers[operands[1]]
+            elif operands[1] in literal_regs:
+                # `ldr r12, =fault_stack_top; mov sp, r12`: onto another stack
+                depth, switched = 0, min(switched, address)
             else:
                 dynamic_note = dynamic_note or f"SP set from {operands[1]} at 0x{address:08x}"
         elif base == "str" and ", [sp, #-" in ops and ops.endswith("]!"):
@@ -322,8 +328,14 @@ def decode_arm(image: Image, func: Function) -> Decoded:
         if base in ("udf",):
             after_terminator = True
             continue
+        if base == "ldr" and len(operands) >= 2 and operands[1].startswith("[pc"):
+            literal_regs.add(dest)
+        else:
+            literal_regs.discard(dest)
         _track_constants(image, address, base, operands, ops, consts, tables, kill)
 
+    calls = [dataclasses.replace(site, other_stack=True) if site.site > switched else site
+             for site in calls]
     count = sum(len(e[3]) if e[2] is None else 1 for e in insns)
     return Decoded(function=func, calls=tuple(calls), frame=max(frame, 0),
                    frame_dynamic=bool(dynamic_note), frame_note=dynamic_note,

@@ -87,6 +87,8 @@ def compute_depths(graph: CallGraph, frames: dict[int, FrameSize]) -> Depths:
             if graph.unresolved.get(address) or graph.unknown_targets.get(address):
                 best = Bound(best.bytes, max(best.kind, AT_LEAST, key=_RANK.__getitem__))
             for edge in graph.edges.get(address, []):
+                if edge.other_stack:
+                    continue  # runs on another stack (the fault stack): not this one's depth
                 callee = depth[edge.callee]
                 held = frame.bytes if edge.kind in ("call", "indirect") else min(
                     edge.live_frame, frame.bytes)
@@ -156,3 +158,17 @@ def _strongly_connected(graph: CallGraph) -> list[list[int]]:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[node])
     return out
+
+
+def switched_root_depth(graph: CallGraph, frames: dict[int, FrameSize], depths: Depths,
+                        address: int) -> Bound:
+    """A reset entry's depth on the stack it sets up: unlike an interrupt root, the calls
+    after its SP switch are exactly what runs on that (thread) stack."""
+    frame = frames[address]
+    best = depths.depth[address]
+    for edge in graph.edges.get(address, []):
+        if edge.other_stack:
+            held = frame.bytes if edge.kind in ("call", "indirect") else min(edge.live_frame,
+                                                                             frame.bytes)
+            best = best.widest(Bound(held, EXACT).plus(depths.depth[edge.callee]))
+    return best

@@ -27,6 +27,7 @@ class Edge:
     kind: str            # "call", "tail", "indirect", "indirect-tail"
     live_frame: int
     how: str = ""
+    other_stack: bool = False  # the caller had moved to another stack: not on this one
 
 
 @dataclass
@@ -77,7 +78,7 @@ class CallGraph:
                         self.unknown_targets[address].append((site.site, target))
                         continue
                     edge = Edge(address, callee.address, site.site, site.kind, site.live_frame,
-                                how)
+                                how, site.other_stack)
                     if edge not in edges:
                         edges.append(edge)
                     if callee.address not in self.edges:

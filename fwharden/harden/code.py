@@ -26,6 +26,7 @@ class CallSite:
     targets: tuple[int, ...]
     live_frame: int            # bytes of the caller's frame still allocated at the site
     how: str = ""              # how an indirect target was resolved ("constant", "table ...")
+    other_stack: bool = False  # made after the caller moved SP to another stack (fault stack)
 
     @property
     def indirect(self) -> bool:

@@ -73,14 +73,20 @@ def _unit_rows(dwarf, unit) -> list[tuple[int, str, int]]:
         names[number] = (name if posixpath.isabs(name) or not directory
                          else posixpath.join(directory, name))
     rows = []
+    sequence: list[tuple[int, str, int]] = []
     for entry in program.get_entries():
         state = entry.state
         if state is None:
             continue
         if state.end_sequence:
-            rows.append((state.address, "", 0))
+            # A sequence of code the linker discarded (--gc-sections) keeps its rows at
+            # address 0 (or a tombstone); it would shadow real code, so it is dropped.
+            if sequence and 0 < sequence[0][0] < 0xFFFFFFF0:
+                rows.extend(sequence)
+                rows.append((state.address, "", 0))
+            sequence = []
         else:
-            rows.append((state.address, names.get(state.file, "?"), state.line))
+            sequence.append((state.address, names.get(state.file, "?"), state.line))
     return rows
 
 

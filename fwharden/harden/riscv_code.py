@@ -16,6 +16,7 @@ and chapter 16 "C" extension; privileged spec 1.12 for MRET and the CSRs).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -83,6 +84,7 @@ def decode_riscv(image: Image, func: Function) -> tuple[Decoded, tuple[CsrWrite,
     table_rel: dict[str, int] = {}   # register = table base + an entry loaded from it
     after_terminator = False
     sp_constant = False  # sp is being loaded with an address (start-up code), not adjusted
+    switched = 1 << 32   # address where sp moves to another stack, if it does
 
     def kill(reg: str) -> None:
         if reg != "zero":
@@ -107,9 +109,12 @@ def decode_riscv(image: Image, func: Function) -> tuple[Decoded, tuple[CsrWrite,
 
         # -- stack pointer --------------------------------------------------------------
         if dest == "sp" and mnem in ("auipc", "lui", "c.lui", "li", "c.li"):
-            sp_constant, depth = True, 0  # `la sp, __stack_top`: a new stack, nothing on it
+            # `la sp, __stack_top`: a new stack, nothing on it yet
+            sp_constant, depth, switched = True, 0, min(switched, address)
         elif dest == "sp" and sp_constant and mnem == "addi" and ops_list[1] == "sp":
             pass  # second half of `la sp, symbol`
+        elif dest == "sp" and mnem == "addi" and ops_list[1] == "gp":
+            depth, switched = 0, min(switched, address)  # `la sp` relaxed against gp
         elif dest == "sp":
             sp_constant = False
             if mnem in ("addi", "c.addi16sp", "c.addi") and ops_list[-2 if mnem == "addi" else 0] == "sp":
@@ -178,6 +183,8 @@ def decode_riscv(image: Image, func: Function) -> tuple[Decoded, tuple[CsrWrite,
             continue
         _track(image, address, mnem, ops_list, consts, table_ptr, table_val, table_rel, kill)
 
+    calls = [dataclasses.replace(site, other_stack=True) if site.site > switched else site
+             for site in calls]
     decoded = Decoded(function=func, calls=tuple(calls), frame=max(frame, 0),
                       frame_dynamic=bool(note), frame_note=note, unknown=tuple(unknown),
                       instructions=len(insns))

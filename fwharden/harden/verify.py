@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 from fwharden.board_profiles import Profile
 from fwharden.board_profiles.project import HardenPolicy
 
-from .bounds import AT_LEAST, EXACT, UNBOUNDED, Bound, Depths, compute_depths, function_frames
+from .bounds import (
+    AT_LEAST,
+    EXACT,
+    UNBOUNDED,
+    Bound,
+    Depths,
+    compute_depths,
+    function_frames,
+    switched_root_depth,
+)
 from .callgraph import CallGraph, Edge
 from .errors import HardenError
 from .frames import FrameSize
@@ -153,7 +162,7 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
 
     interrupts = [_interrupt(table, graph, depths, frames, root) for root in roots]
     isr = _isr_stack(image, profile, policy, table, interrupts)
-    thread = _thread_stack(image, profile, table, depths)
+    thread = _thread_stack(image, profile, table, graph, frames, depths)
     for check, rule in ((isr, "isr-stack-overflow"), (thread, "thread-stack-overflow")):
         if check is not None:
             findings.extend(_stack_findings(check, rule, severity))
@@ -327,13 +336,13 @@ def _deepest(items: list[InterruptReport]) -> Bound:
     return best
 
 
-def _thread_stack(image: Image, profile: Profile | None, table: VectorTable,
-                  depths: Depths) -> StackCheck | None:
+def _thread_stack(image: Image, profile: Profile | None, table: VectorTable, graph: CallGraph,
+                  frames: dict[int, FrameSize], depths: Depths) -> StackCheck | None:
     """main()'s chain from the reset entry, plus the first exception frame: on ARMv7-M an
     interrupt taken in thread mode stacks its frame on PSP, the thread stack."""
     if table.thread is None:
         return None
-    depth = depths.depth[table.thread.function.address]
+    depth = switched_root_depth(graph, frames, depths, table.thread.function.address)
     frame = _hardware_frame(image, profile)
     worst = depth.plus(Bound(frame, EXACT))
     return StackCheck("thread stack", _symbol_size(image, "thread"), worst,

@@ -17,8 +17,9 @@ from fwharden.board_profiles import MemoryRegion, Profile, ProfileError
 # Bytes reserved in flash for the stack map that the post-link step fills in
 # (header + one descriptor per stack; see the runtime's stack map format).
 STACKMAP_SIZE = 256
-# Bytes reserved in RAM, never zeroed at reset, for the fault record and run counters.
-NOINIT_SIZE = 256
+# Bytes of one mirror snapshot slot per stack: a word count and eight saved words, padded
+# to 8 bytes.
+MIRROR_SIZE = 40
 
 
 def align_down(value: int, alignment: int) -> int:
@@ -85,7 +86,7 @@ class Layout:
     thread: StackBlock
     flip: bool
     stackmap_size: int = STACKMAP_SIZE
-    noinit_size: int = NOINIT_SIZE
+    mirror_size: int = MIRROR_SIZE
 
     @property
     def stacks(self) -> tuple[StackBlock, ...]:

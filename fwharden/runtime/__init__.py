@@ -11,8 +11,10 @@ from pathlib import Path
 RUNTIME_DIR = Path(__file__).resolve().parent
 
 _SOURCES = {
-    "arm": ("common/init.c", "common/console.c", "cortex_m/startup.c"),
-    "riscv": ("common/init.c", "common/console.c", "riscv/start.S", "riscv/trap.c"),
+    "arm": ("common/init.c", "common/console.c", "common/stackmap.c", "common/init_runtime.c",
+            "common/fault_line.c", "cortex_m/startup.c", "cortex_m/guard.c"),
+    "riscv": ("common/init.c", "common/console.c", "common/stackmap.c", "common/init_runtime.c",
+              "common/fault_line.c", "riscv/start.S", "riscv/trap.c", "riscv/guard.c"),
 }
 
 

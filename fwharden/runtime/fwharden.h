@@ -1,19 +1,67 @@
 /* fwharden runtime: the small API firmware may call.
  *
- * Start-up (data copy, bss zero, stacks, vector table) is done before main(); main()
- * runs on the thread stack, interrupts on the isolated interrupt stack.
+ * Start-up (data copy, bss zero, stack painting, guard set-up, vector table) is done
+ * before main(); main() runs on the thread stack, interrupts on the isolated interrupt
+ * stack. Every size and address comes from the stack map that fwharden writes into the
+ * .fwh_stackmap section after the link; nothing here is compiled in twice.
  */
 #ifndef FWHARDEN_H
 #define FWHARDEN_H
 
 #include <stdint.h>
 
-/* Write a NUL-terminated string to the board console (semihosting on QEMU boards;
- * a no-op where the board profile names no console). */
+/* Stack ids in the stack map. */
+#define FWH_STACK_ISR 0u
+#define FWH_STACK_THREAD 1u
+
+/* Exit status of a run stopped by a captured fault. */
+#define FWH_EXIT_FAULT 70
+
+/* One stack as the stack map describes it (48 bytes, little endian). */
+struct fwh_stack_desc {
+    uint32_t id;
+    char name[8];
+    uint32_t base;          /* lowest address of the stack */
+    uint32_t size;
+    uint32_t guard_base;    /* no-access guard directly below `base` */
+    uint32_t guard_size;
+    uint32_t watermark_base;
+    uint32_t watermark_size;
+    uint32_t worst_case;    /* static bound from `fwharden verify`; 0xFFFFFFFF = unbounded */
+    uint32_t mirror;        /* mirror snapshot slot: a word count, then the saved words */
+    uint32_t mirror_size;
+};
+
+/* The stack map's descriptor for `id`, or 0 when the map was not filled in. */
+const struct fwh_stack_desc *fwh_stack_descriptor(uint32_t id);
+
+/* Deepest use so far of stack `id`, in bytes, from its painted watermark region;
+ * 0xFFFFFFFF if the stack map is missing. */
+uint32_t fwh_stack_high_water(uint32_t id);
+
+/* The caller's stack pointer. */
+static inline uint32_t fwh_sp(void)
+{
+    uint32_t sp;
+#if defined(FWH_ARCH_ARM)
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+#else
+    __asm__ volatile("mv %0, sp" : "=r"(sp));
+#endif
+    return sp;
+}
+
+/* Copy the top words of every stack's used part into its mirror slot: for the stack the
+ * caller runs on, the words above the caller's SP (the frames of the caller and of
+ * everything that called it), at most as many as the slot holds. */
+void fwh_mirror_snapshot_from(uint32_t sp);
+#define fwh_mirror_snapshot() fwh_mirror_snapshot_from(fwh_sp())
+/* Bit n set: stack n's top words differ from its last snapshot (0: all match). */
+uint32_t fwh_mirror_check(void);
+
+/* Console: semihosting on QEMU boards; a no-op where the board names no console. */
 void fwh_puts(const char *text);
-/* Write "0x" and 8 hex digits. */
 void fwh_put_hex(uint32_t value);
-/* Write a decimal number. */
 void fwh_put_dec(uint32_t value);
 /* End the program with an exit status (semihosting SYS_EXIT_EXTENDED on QEMU boards;
  * elsewhere the core sleeps forever). */

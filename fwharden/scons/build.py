@@ -33,14 +33,18 @@ from fwharden.board_profiles.project import (
 )
 from fwharden.board_profiles.tomlread import parse_size
 from fwharden.harden import HardenError, describe_usage, region_usage
+from fwharden.harden.image import load_image
 from fwharden.harden.report import describe_report, result_to_dict, result_to_sarif
 from fwharden.harden.run import verify_elf
+from fwharden.harden.stackmap import WorstCase, patch_stackmap
 from fwharden.linker import build_layout, render_linker_script, render_vector_table
+from fwharden.runner import EXIT_TIMEOUT, RunError, run_firmware
 from fwharden.runtime import include_dir, runtime_sources
 from fwharden.toolchain import ToolchainError, build_flags, find_toolchain
 
 # Command-line ARGUMENTS the tool understands.
-KNOWN_ARGS = ("board", "toolchain", "layout", "isr_size", "thread_size", "guard_size", "opt")
+KNOWN_ARGS = ("board", "toolchain", "layout", "isr_size", "thread_size", "guard_size", "opt",
+              "run_timeout")
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,48 @@ def _verify(target, source, env) -> int:
     return 0
 
 
+def _patch(target, source, env) -> int:
+    """SCons action: fill the stack map of the linked ELF (with verify's worst cases)."""
+    linked, report = Path(str(source[0])), Path(str(source[1]))
+    try:
+        data = json.loads(report.read_text())
+        worst = {}
+        for name, key in (("isr", "isr_stack"), ("thread", "thread_stack")):
+            check = data.get(key)
+            if check:
+                worst[name] = WorstCase(check["worst_case"], check["kind"] == "at_least",
+                                        check["kind"] == "unbounded")
+        patch_stackmap(linked, Path(str(target[0])), load_image(linked), worst)
+    except HardenError as exc:
+        print(f"fwharden: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _run(target, source, env) -> int:
+    """SCons action for `scons run`: the firmware's exit status becomes scons's.
+
+    SCons reports any failed action as status 2, so the status is kept and the process
+    ends with it once SCons has finished and saved its state (atexit, after sys.exit).
+    """
+    profile: Profile = env["FWH_PROFILE"]
+    try:
+        status = run_firmware(profile, Path(str(source[0])), env["FWH_RUN_TIMEOUT"])
+    except (RunError, ConfigError) as exc:
+        print(f"fwharden: error: {exc}", file=sys.stderr)
+        status = EXIT_TIMEOUT
+    if status != 0:
+        print(f"fwharden: firmware exited with status {status}", file=sys.stderr)
+        atexit.register(_exit_with, status)
+    return 0
+
+
+def _exit_with(status: int) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 def firmware(env, project_file: str = "firmware.toml"):
     """Declare the firmware targets for the board chosen on the command line."""
     path = Path(env.File(project_file).srcnode().abspath)
@@ -210,10 +256,16 @@ def firmware(env, project_file: str = "firmware.toml"):
         objects += _compile(env, source, f"{rel_build}/obj/fwharden/{rel.with_suffix('.o')}")
     objects += _compile(env, vectors[0], f"{rel_build}/obj/gen/fwh_vectors.o")
 
-    elf = env.Program(f"{rel_build}/firmware.elf", objects)
-    env.Depends(elf, script_node)
-    env.SideEffect(map_file, elf)
-    env.Clean(elf, map_file)
+    # The linker's output; firmware.elf is this file with the stack map filled in.
+    linked = env.Program(f"{rel_build}/firmware.unpatched.elf", objects)
+    env.Depends(linked, script_node)
+    env.SideEffect(map_file, linked)
+    env.Clean(linked, map_file)
+    verified = env.Command(
+        [f"{rel_build}/verify.json", f"{rel_build}/findings.sarif", f"{rel_build}/verify.txt"],
+        linked, Action(_verify, "Verify $SOURCE"), FWH_PROFILE=profile, FWH_POLICY=project.harden)
+    elf = env.Command(f"{rel_build}/firmware.elf", [linked, verified[0]],
+                      Action(_patch, "Stack map $TARGET"))
     binary = env.Command(f"{rel_build}/firmware.bin", elf,
                          Action("$FWH_OBJCOPYCOM", "$FWH_OBJCOPYCOMSTR"), FWH_OBJCOPY_FORMAT="binary")
     ihex = env.Command(f"{rel_build}/firmware.hex", elf,
@@ -222,15 +274,17 @@ def firmware(env, project_file: str = "firmware.toml"):
                         Action(_report_usage, "Memory usage $TARGET"), FWH_PROFILE=profile)
     # The regions come from the profile, not the ELF: a changed map must redo the table.
     env.Depends(usage, env.Value(repr(profile.memory)))
-    verified = env.Command(
-        [f"{rel_build}/verify.json", f"{rel_build}/findings.sarif", f"{rel_build}/verify.txt"],
-        elf, Action(_verify, "Verify $SOURCE"), FWH_PROFILE=profile, FWH_POLICY=project.harden)
     # The report depends on the policy, the .su frame sizes written with the objects, and
     # the analysis code itself (a newer fwharden must not keep an old verdict).
     env.Depends(verified, [env.Value(repr(project.harden)), env.Value(repr(profile)), objects,
                            env.Value(_tool_fingerprint())])
     cdb = env.CompilationDatabase(str(root / "compile_commands.json"))
-    targets = [elf, binary, ihex, usage, verified, cdb]
+    targets = [linked, elf, binary, ihex, usage, verified, cdb]
+    if profile.qemu is not None:
+        timeout = float(env["FWH_ARGS"].get("run_timeout", 30))
+        run = env.Alias("run", elf, Action(_run, "Run $SOURCE in QEMU"), FWH_PROFILE=profile,
+                        FWH_RUN_TIMEOUT=timeout)
+        env.AlwaysBuild(run)
     if env.GetOption("clean"):
         # `scons -c` removes files; the directories they leave behind go after it.
         atexit.register(_remove_empty_dirs, build_dir)

@@ -102,6 +102,7 @@ def board_defines(profile: Profile) -> tuple[str, ...]:
         f"FWH_ARCH_{profile.cpu.family.upper()}=1",
         f"FWH_IRQ_{profile.interrupts.controller.upper()}=1",
         f"FWH_PRIO_BITS={profile.interrupts.priority_bits}",
+        f"FWH_IRQ_COUNT={profile.interrupts.irq_count}",
     ]
     if profile.cpu.has_fpu and profile.cpu.float_abi != "soft":
         defines.append("FWH_HAS_FPU=1")

@@ -1,6 +1,7 @@
 /* Interrupt demo: fires a low-priority interrupt DEMO_ROUNDS times; each one pends a
  * high-priority interrupt that preempts it (nesting where the controller allows it).
- * On a QEMU board the result is printed over semihosting and becomes the exit status. */
+ * On a QEMU board the result and the high-water marks of both stacks are printed over
+ * semihosting, and the result becomes the exit status. */
 #include "demo.h"
 
 #include "fwharden.h"
@@ -59,6 +60,13 @@ int main(void)
     fwh_put_dec(demo_high_count);
     fwh_puts(" nested=");
     fwh_put_dec(demo_nested_count);
+    fwh_puts("\n");
+    /* Measured from the painted watermark regions; `fwharden verify`'s static bounds must
+     * never be smaller (the tests compare them). */
+    fwh_puts("high-water isr=");
+    fwh_put_dec(fwh_stack_high_water(FWH_STACK_ISR));
+    fwh_puts(" thread=");
+    fwh_put_dec(fwh_stack_high_water(FWH_STACK_THREAD));
     fwh_puts("\n");
     return (demo_low_count == DEMO_ROUNDS && demo_high_count == DEMO_ROUNDS) ? 0 : 1;
 }

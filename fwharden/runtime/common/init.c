@@ -24,8 +24,12 @@ void fwh_init_memory(void)
     }
 }
 
-/* Entered on the thread stack once the start-up code has switched to it. */
+void fwh_paint_stacks(void);
+
+/* Entered on the thread stack once the start-up code has switched to it: paint the stacks
+ * again (on ARM the interrupt stack was in use until now), then run main. */
 __attribute__((noreturn)) void fwh_thread_main(void)
 {
+    fwh_paint_stacks();
     fwh_exit(main());
 }

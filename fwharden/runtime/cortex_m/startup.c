@@ -3,7 +3,8 @@
  * The core loads SP from word 0 of the vector table, which fwharden points at the top of
  * the interrupt stack, so MSP is the interrupt stack from the first instruction. The reset
  * entry enables the FPU (if the build uses one), points VTOR at our table, initialises RAM
- * on MSP, then moves thread mode to PSP (the thread stack, CONTROL.SPSEL = 1; B1.4.4) and
+ * on MSP, paints the stacks and arms the MPU guards (fwh_runtime_init), then moves thread
+ * mode to PSP (the thread stack, CONTROL.SPSEL = 1; B1.4.4) and
  * calls main() there. Exceptions keep using MSP, so handlers never share the thread stack.
  */
 #include <stdint.h>
@@ -28,6 +29,7 @@ __attribute__((naked, noreturn, used)) void Reset_Handler(void)
         "ldr r1, =__fwh_vectors_start\n"
         "str r1, [r0]\n"
         "bl fwh_init_memory\n"
+        "bl fwh_runtime_init\n"
         "ldr r0, =__fwh_thread_stack_end\n"
         "msr psp, r0\n"
         "movs r0, #2\n"

@@ -5,6 +5,8 @@
  * mode with mtvt pointing at fwharden's table of handler addresses) and calls main() via
  * fwh_thread_main. The trap entry swaps sp with mscratch, so every interrupt runs on the
  * isolated interrupt stack, saves the caller-saved registers (64 bytes) and dispatches in C.
+ * An exception (mcause bit 31 clear) instead moves to the reserved fault stack first: a
+ * stack overflow leaves the faulting sp inside a guard, which the swap put in mscratch.
  * NOTE: assumes traps do not nest (mstatus.MIE is cleared on entry and not set again).
  */
 #define CSR_MTVT 0x307
@@ -32,6 +34,7 @@ _start:
     csrw mtvec, t0
 #endif
     call fwh_init_memory
+    call fwh_runtime_init
     call fwh_thread_main
 1:  j 1b
     .size _start, . - _start
@@ -42,6 +45,12 @@ _start:
     .type fwh_trap_entry, @function
 fwh_trap_entry:
     csrrw sp, mscratch, sp
+    /* sp is now a usable stack (the interrupt stack top, or the thread sp if the trap came
+     * from inside a handler); mscratch holds the sp at the moment of the trap. */
+    sw t0, -4(sp)
+    csrr t0, mcause
+    bgez t0, fwh_exception_entry
+    lw t0, -4(sp)
     addi sp, sp, -64
     sw ra, 0(sp)
     sw t0, 4(sp)
@@ -83,3 +92,17 @@ fwh_trap_entry:
     csrrw sp, mscratch, sp
     mret
     .size fwh_trap_entry, . - fwh_trap_entry
+
+    .globl fwh_exception_entry
+    .type fwh_exception_entry, @function
+fwh_exception_entry:
+    lw t0, -4(sp)
+    la sp, fwh_fault_stack + 512
+    csrr a0, mcause
+    csrr a1, mepc
+    csrr a2, mtval
+    csrr a3, mscratch
+    mv a4, ra
+    call fwh_fault_capture
+1:  j 1b
+    .size fwh_exception_entry, . - fwh_exception_entry

@@ -24,6 +24,7 @@ __attribute__((weak)) void Exception_Handler(uint32_t mcause, uint32_t mepc, uin
     fwh_unexpected_interrupt();
 }
 
+/* Interrupts only: exceptions go from the trap entry to fwh_fault_capture. */
 void fwh_trap_dispatch(uint32_t mcause, uint32_t mepc, uint32_t mtval)
 {
     if ((mcause & 0x80000000u) == 0u) {

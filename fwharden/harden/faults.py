@@ -1,0 +1,242 @@
+"""Decode the runtime's `FWH-FAULT` line back to words, symbols and source lines.
+
+ARMv7-M fault status bits: ARM DDI 0403E B3.2.15 (CFSR = MMFSR | BFSR << 8 | UFSR << 16)
+and B3.2.16 (HFSR). RISC-V exception codes: privileged spec 3.1.15, Table 3.6. The stack
+the fault belongs to comes from the runtime's own attribution, checked against the stack
+map in the ELF. A backtrace is recovered from the stack words the line carries: every
+word that is a return address into code (Thumb bit set on ARM) is listed, innermost first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import HardenError
+from .image import Image, load_image
+from .lines import LineTable
+from .stackmap import SECTION, parse_stackmap
+
+_FIELD = re.compile(r"(\w+)=(\S+)")
+_WORDS = re.compile(r"(\w+)@(0x[0-9a-fA-F]+)=([0-9a-fA-Fx,]+)")
+
+MMFSR = {0: "instruction access violation", 1: "data access violation",
+         3: "unstacking error on exception return", 4: "stacking error while entering an exception",
+         5: "lazy FP state preservation error"}
+BFSR = {8: "instruction bus error", 9: "precise data bus error", 10: "imprecise data bus error",
+        11: "unstacking error on exception return", 12: "stacking error while entering an exception",
+        13: "lazy FP state preservation error"}
+UFSR = {16: "undefined instruction", 17: "invalid state (Thumb bit clear)",
+        18: "invalid exception return (bad EXC_RETURN)", 19: "no coprocessor (FPU off)",
+        24: "unaligned access", 25: "divide by zero"}
+HFSR = {1: "vector table read fault", 30: "escalated from a configurable fault",
+        31: "debug event"}
+RISCV_CAUSES = {0: "instruction address misaligned", 1: "instruction access fault",
+                2: "illegal instruction", 3: "breakpoint", 4: "load address misaligned",
+                5: "load access fault", 6: "store/AMO address misaligned",
+                7: "store/AMO access fault (PMP)", 8: "ecall from U-mode", 11: "ecall from M-mode"}
+STACK_TITLES = {"isr": "interrupt stack", "thread": "thread stack"}
+
+
+@dataclass(frozen=True)
+class FaultLine:
+    arch: str
+    kind: str
+    fields: dict[str, int]
+    words_at: int | None = None
+    words: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Location:
+    address: int
+    function: str | None
+    file: str | None
+    line: int | None
+
+    def describe(self) -> str:
+        where = f"{self.function}" if self.function else "?"
+        if self.file:
+            where += f" ({self.file}:{self.line})"
+        return f"0x{self.address:08x} {where}"
+
+
+@dataclass
+class DecodedFault:
+    summary: str
+    kind: str
+    details: list[str]
+    stack: str | None
+    stack_title: str | None
+    pc: Location | None
+    lr: Location | None
+    backtrace: list[Location] = field(default_factory=list)
+    fields: dict[str, int] = field(default_factory=dict)
+    handlers: list[Location] = field(default_factory=list)  # interrupt handler(s) running
+
+
+def find_fault_line(text: str) -> FaultLine:
+    """The last FWH-FAULT line in a log (the runtime prints one per fault)."""
+    lines = [line for line in text.splitlines() if "FWH-FAULT" in line]
+    if not lines:
+        raise HardenError("no FWH-FAULT line in the log; fix: pass the console output of the "
+                          "run that faulted")
+    line = lines[-1][lines[-1].index("FWH-FAULT"):]
+    fields: dict[str, int] = {}
+    match = _WORDS.search(line)
+    raw = dict(_FIELD.findall(_WORDS.sub("", line)))
+    for key, value in raw.items():
+        if key in ("arch", "type"):
+            continue
+        try:
+            fields[key] = int(value, 0)
+        except ValueError:
+            raise HardenError(f"FWH-FAULT field {key}={value!r} is not a number") from None
+    if "arch" not in raw or "type" not in raw:
+        raise HardenError("the FWH-FAULT line has no arch= or type=; fix: pass the whole line")
+    words_at, words = None, ()
+    if match:
+        words_at = int(match.group(2), 16)
+        words = tuple(int(w, 16) for w in match.group(3).split(",") if w)
+    return FaultLine(raw["arch"], raw["type"], fields, words_at, words)
+
+
+def _bits(value: int, table: dict[int, str]) -> list[str]:
+    return [text for bit, text in sorted(table.items()) if value & (1 << bit)]
+
+
+def _locate(image: Image, lines: LineTable, address: int, return_address: bool = False
+            ) -> Location:
+    if image.family == "arm" and address >= 0xFFFFFFE0:
+        # An EXC_RETURN value (ARM DDI 0403E B1.5.8): LR held no return address, so the
+        # code at PC was entered from the exception itself, or by a tail call.
+        return Location(address, "EXC_RETURN", None, None)
+    code = address & ~1 if image.family == "arm" else address
+    # A return address points after the call: look the call itself up.
+    probe = code - 2 if return_address else code
+    func = image.function_at(probe)
+    where = lines.lookup(probe)
+    return Location(code, func.name if func else None, where[0] if where else None,
+                    where[1] if where else None)
+
+
+def _stack_name(image: Image, stack_id: int | None) -> str | None:
+    section = next((s for s in image.sections if s.name == SECTION), None)
+    if section is None or stack_id is None:
+        return None
+    try:
+        _, _, descriptors = parse_stackmap(section.data)
+    except HardenError:
+        return None
+    for descriptor in descriptors:
+        if descriptor[0] == stack_id:
+            return descriptor[1].rstrip(b"\0").decode()
+    return None
+
+
+def decode_fault(elf: Path, log_text: str) -> DecodedFault:
+    fault = find_fault_line(log_text)
+    image = load_image(elf)
+    if fault.arch != image.family:
+        raise HardenError(f"{elf}: the fault line is from an {fault.arch} firmware, this ELF is "
+                          f"{image.family}; fix: pass the ELF that produced the log")
+    lines = LineTable(elf)
+    f = fault.fields
+    stack = _stack_name(image, f.get("stack"))
+    details: list[str] = []
+    pc = lr = None
+    if fault.arch == "arm":
+        cfsr = f.get("cfsr", 0)
+        details = _bits(cfsr, MMFSR) + _bits(cfsr, BFSR) + _bits(cfsr, UFSR)
+        details += _bits(f.get("hfsr", 0), HFSR)
+        if cfsr & (1 << 7):
+            details.append(f"at 0x{f.get('mmfar', 0):08x}")
+        elif cfsr & (1 << 15):
+            details.append(f"at 0x{f.get('bfar', 0):08x}")
+        summary = f"{fault.kind}: {', '.join(details) or 'no status bits set'}"
+        if f.get("frame"):
+            pc = _locate(image, lines, f.get("pc", 0))
+            lr = _locate(image, lines, f.get("lr", 0), return_address=True)
+    else:
+        cause = f.get("mcause", 0)
+        text = RISCV_CAUSES.get(cause, f"exception {cause}")
+        summary = f"{text} at 0x{f.get('mtval', 0):08x}" if cause in (1, 5, 7) else text
+        details = [text]
+        pc = _locate(image, lines, f.get("mepc", 0))
+        lr = _locate(image, lines, f.get("ra", 0), return_address=True)
+    if stack:
+        summary += f"; overflow of the {STACK_TITLES.get(stack, stack)}" if any(
+            "access" in d or "stacking" in d for d in details) else f"; on the {stack} stack"
+    backtrace = []
+    for word in fault.words:
+        code = word & ~1 if image.family == "arm" else word
+        section = image.section_at(code)
+        if section is None or not section.executable:
+            continue
+        if image.family == "arm" and not word & 1:
+            continue
+        backtrace.append(_locate(image, lines, word, return_address=True))
+    return DecodedFault(summary=summary, kind=fault.kind, details=details, stack=stack,
+                        stack_title=STACK_TITLES.get(stack or "", stack), pc=pc, lr=lr,
+                        backtrace=backtrace, fields=dict(f),
+                        handlers=_running_handlers(image, lines, fault, pc))
+
+
+def _running_handlers(image: Image, lines: LineTable, fault: FaultLine,
+                      pc: Location | None) -> list[Location]:
+    """Which interrupt handler was running. ARM: the exception number in the stacked xPSR
+    names the vector. Otherwise: every handler whose call graph reaches the faulting PC."""
+    from .callgraph import CallGraph
+    from .vectors import find_roots
+
+    try:
+        table = find_roots(image, None)
+    except HardenError:
+        return []
+    if fault.arch == "arm" and fault.fields.get("frame") and fault.fields.get("xpsr", 0) & 0x1FF:
+        number = fault.fields["xpsr"] & 0x1FF
+        for root in table.roots:
+            if number in root.vectors:
+                return [_locate(image, lines, root.function.address)]
+    if pc is None or pc.function is None:
+        return []
+    target = image.function_named(pc.function)
+    found = []
+    for root in table.roots:
+        if root.kind not in ("handler", "dispatched"):
+            continue
+        graph = CallGraph(image)
+        graph.expand([root.function])
+        if target is not None and target.address in graph.edges:
+            found.append(_locate(image, lines, root.function.address))
+    return found
+
+
+def describe_fault(decoded: DecodedFault) -> str:
+    out = [decoded.summary]
+    if decoded.stack_title:
+        out.append(f"stack: {decoded.stack_title}")
+    for handler in decoded.handlers:
+        out.append(f"handler: {handler.describe()}")
+    if decoded.pc:
+        out.append(f"pc: {decoded.pc.describe()}")
+    if decoded.lr:
+        out.append(f"lr: {decoded.lr.describe()}")
+    if decoded.backtrace:
+        out.append("backtrace (return addresses found on the stack, innermost first):")
+        out.extend(f"  {loc.describe()}" for loc in decoded.backtrace)
+    return "\n".join(out) + "\n"
+
+
+def fault_to_dict(decoded: DecodedFault) -> dict:
+    def loc(location: Location | None) -> dict | None:
+        if location is None:
+            return None
+        return {"address": location.address, "function": location.function,
+                "file": location.file, "line": location.line}
+
+    return {"summary": decoded.summary, "type": decoded.kind, "details": decoded.details,
+            "stack": decoded.stack, "pc": loc(decoded.pc), "lr": loc(decoded.lr),
+            "backtrace": [loc(b) for b in decoded.backtrace], "fields": decoded.fields,
+            "handlers": [loc(h) for h in decoded.handlers]}

@@ -1,0 +1,169 @@
+"""The stack map: what the runtime reads from `.fwh_stackmap`, and the in-place patch.
+
+Format (little endian, version 1), mirrored by `runtime/fwharden.h`:
+  header   magic "FWHS" (u32), version (u16), count (u16), watermark pattern (u32),
+           flags (u32: bit n = stack n's worst case is only a minimum)
+  per stack (48 bytes): id, name[8], base, size, guard base, guard size, watermark base,
+           watermark size, static worst case (0xFFFFFFFF = unbounded), mirror slot, size
+
+Every value is read from the linked ELF's own symbols (the ones the generated linker
+script exports), plus the worst cases `fwharden verify` found.
+
+The patch changes only the bytes of the reserved section. LIEF locates the section and its
+file offset; the bytes are written there in a copy of the file; the copy is then opened
+again with LIEF and pyelftools to check that the section holds the new map and that every
+other byte equals the linker's output. (Letting LIEF rebuild the file rewrites the symbol
+and string tables: ../shared/ARCHITECTURE.md, "Library facts".)
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import HardenError
+from .image import Image
+
+MAGIC = 0x53485746  # "FWHS"
+VERSION = 1
+HEADER = struct.Struct("<IHHII")
+DESCRIPTOR = struct.Struct("<I8s9I")
+UNBOUNDED = 0xFFFFFFFF
+STACKS = (("isr", 0), ("thread", 1))
+SECTION = ".fwh_stackmap"
+
+
+@dataclass(frozen=True)
+class StackEntry:
+    """One stack of the map, as the ELF's symbols place it."""
+
+    id: int
+    name: str
+    base: int
+    size: int
+    guard_base: int
+    guard_size: int
+    mirror: int
+    mirror_size: int
+
+
+@dataclass(frozen=True)
+class WorstCase:
+    bytes: int
+    minimum_only: bool    # an at_least bound
+    unbounded: bool
+
+
+def stack_entries(image: Image) -> list[StackEntry]:
+    """The stacks the generated linker script laid out, read back from the ELF."""
+    sym = image.symbols
+    entries = []
+    for name, ident in STACKS:
+        needed = [f"__fwh_{name}_{part}" for part in
+                  ("stack_start", "stack_end", "guard_start", "guard_end", "mirror_start",
+                   "mirror_end")]
+        missing = [n for n in needed if n not in sym]
+        if missing:
+            raise HardenError(f"{image.path}: symbol {missing[0]} is missing; fix: link with "
+                              "the linker script fwharden generates (linker = \"generated\")")
+        entries.append(StackEntry(
+            id=ident, name=name,
+            base=sym[f"__fwh_{name}_stack_start"],
+            size=sym[f"__fwh_{name}_stack_end"] - sym[f"__fwh_{name}_stack_start"],
+            guard_base=sym[f"__fwh_{name}_guard_start"],
+            guard_size=sym[f"__fwh_{name}_guard_end"] - sym[f"__fwh_{name}_guard_start"],
+            mirror=sym[f"__fwh_{name}_mirror_start"],
+            mirror_size=sym[f"__fwh_{name}_mirror_end"] - sym[f"__fwh_{name}_mirror_start"]))
+    return entries
+
+
+def build_stackmap(entries: list[StackEntry], pattern: int, worst: dict[str, WorstCase],
+                   capacity: int) -> bytes:
+    """The section's new contents, zero-padded to `capacity` bytes."""
+    flags = 0
+    body = b""
+    for entry in entries:
+        bound = worst.get(entry.name)
+        value = UNBOUNDED if bound is None or bound.unbounded else bound.bytes
+        if bound is not None and bound.minimum_only:
+            flags |= 1 << entry.id
+        body += DESCRIPTOR.pack(entry.id, entry.name.encode()[:8], entry.base, entry.size,
+                                entry.guard_base, entry.guard_size, entry.base, entry.size,
+                                value, entry.mirror, entry.mirror_size)
+    content = HEADER.pack(MAGIC, VERSION, len(entries), pattern, flags) + body
+    if len(content) > capacity:
+        raise HardenError(f"stack map needs {len(content)} bytes but {SECTION} has {capacity}")
+    return content + bytes(capacity - len(content))
+
+
+def section_location(path: Path) -> tuple[int, int]:
+    """(file offset, size) of the reserved section, located by LIEF."""
+    import lief  # NOTE: imported here only: `import lief` costs ~0.6 s on every build
+
+    binary = lief.ELF.parse(str(path))
+    if binary is None:
+        raise HardenError(f"{path}: LIEF cannot parse this ELF")
+    section = binary.get_section(SECTION)
+    if section is None:
+        raise HardenError(f"{path}: no {SECTION} section; fix: link with fwharden's generated "
+                          "linker script and vector table")
+    return section.offset, section.size
+
+
+def patch_stackmap(source: Path, target: Path, image: Image,
+                   worst: dict[str, WorstCase]) -> bytes:
+    """Write `target`: `source` with the stack map filled in. Returns the map's bytes."""
+    offset, size = section_location(source)
+    pattern = image.symbols.get("__fwh_watermark_pattern")
+    if pattern is None:
+        raise HardenError(f"{source}: symbol __fwh_watermark_pattern is missing")
+    content = build_stackmap(stack_entries(image), pattern, worst, size)
+    original = source.read_bytes()
+    patched = original[:offset] + content + original[offset + size:]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(patched)
+        _check_patch(Path(tmp), original, offset, content)
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return content
+
+
+def _check_patch(path: Path, original: bytes, offset: int, content: bytes) -> None:
+    """Re-open the patched file with LIEF and pyelftools: the section holds the map, and
+    every byte outside it is the linker's."""
+    import lief
+
+    from .image import open_elf
+
+    data = path.read_bytes()
+    end = offset + len(content)
+    if len(data) != len(original) or data[:offset] != original[:offset] or \
+            data[end:] != original[end:]:
+        raise HardenError(f"BUG(fwharden): patching {SECTION} changed bytes outside it")
+    binary = lief.ELF.parse(str(path))
+    if binary is None or bytes(binary.get_section(SECTION).content) != content:
+        raise HardenError(f"BUG(fwharden): LIEF does not read back the patched {SECTION}")
+    with open_elf(path) as elf:
+        section = elf.get_section_by_name(SECTION)
+        if section is None or section.data() != content:
+            raise HardenError(f"BUG(fwharden): pyelftools does not read back the patched "
+                              f"{SECTION}")
+
+
+def parse_stackmap(data: bytes) -> tuple[int, int, list[tuple]]:
+    """(pattern, flags, descriptors) of a stack map's bytes; for tests and decode-fault."""
+    magic, version, count, pattern, flags = HEADER.unpack_from(data)
+    if magic != MAGIC or version != VERSION:
+        raise HardenError(f"{SECTION} holds no stack map (magic 0x{magic:08x}); fix: build "
+                          "with the SCons tool, which fills it in after the link")
+    return pattern, flags, [DESCRIPTOR.unpack_from(data, HEADER.size + i * DESCRIPTOR.size)
+                            for i in range(count)]
