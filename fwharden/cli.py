@@ -28,7 +28,7 @@ from fwharden.board_profiles.project import (
     apply_stack_overrides,
     load_project,
 )
-from fwharden.harden import HardenError
+from fwharden.harden import HardenError, describe_usage, region_usage
 from fwharden.harden.faults import decode_fault, describe_fault, fault_to_dict
 from fwharden.harden.report import describe_report, result_to_dict, result_to_sarif
 from fwharden.harden.run import verify_elf
@@ -151,6 +151,26 @@ def cmd_run(args: argparse.Namespace, out: Writer) -> int:
     return run_firmware(profile, Path(args.elf), args.timeout)
 
 
+def cmd_size(args: argparse.Namespace, out: Writer) -> int:
+    elf = Path(args.elf)
+    board = args.board or _board_from_manifest(elf)
+    usage = region_usage(elf, load_profile(board))
+    rows = [{"region": u.name, "origin": u.origin, "length": u.length, "used": u.used,
+             "percent": round(u.percent, 2)} for u in usage]
+    out.emit(rows, describe_usage(usage))
+    return 0
+
+
+def _board_from_manifest(elf: Path) -> str:
+    """The board a build was made for, from the manifest.json the build wrote beside it."""
+    manifest = elf.parent / "manifest.json"
+    try:
+        return json.loads(manifest.read_text())["board"]["name"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise HardenError(f"{elf}: which board? no readable {manifest}; fix: pass --board "
+                          "NAME") from None
+
+
 def cmd_init(args: argparse.Namespace, out: Writer) -> int:
     load_profile(args.board)  # fail early on an unknown board
     written = init_project(Path(args.directory), args.board)
@@ -208,6 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--board", required=True)
     p.add_argument("--timeout", type=float, default=30.0, help="seconds before it is stopped")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("size", parents=[shared], help="memory use per region of a firmware")
+    p.add_argument("elf")
+    p.add_argument("--board", help="board profile (default: from manifest.json beside the ELF)")
+    p.set_defaults(func=cmd_size)
 
     p = sub.add_parser("init", parents=[shared], help="create a project that builds")
     p.add_argument("directory")

@@ -23,6 +23,7 @@ from SCons.Action import Action
 
 from fwharden.atomic import write_atomically
 from fwharden.board_profiles import ConfigError, Profile, load_profile
+from fwharden.board_profiles.describe import profile_to_dict
 from fwharden.board_profiles.project import (
     OPT_LEVELS,
     HardenPolicy,
@@ -32,16 +33,20 @@ from fwharden.board_profiles.project import (
     load_project,
 )
 from fwharden.board_profiles.tomlread import parse_size
-from fwharden.harden import HardenError, describe_usage, region_usage
+from fwharden.harden import HardenError, describe_usage, placed_sections, region_usage
+from fwharden.harden.html_report import render_html
 from fwharden.harden.image import load_image
+from fwharden.harden.manifest import ManifestInputs, build_manifest, manifest_text
 from fwharden.harden.report import describe_report, result_to_dict, result_to_sarif
 from fwharden.harden.run import verify_elf
-from fwharden.harden.stackmap import WorstCase, patch_stackmap
+from fwharden.harden.stackmap import WorstCase, patch_stackmap, stack_entries
 from fwharden.linker import build_layout, render_linker_script, render_vector_table
 from fwharden.runner import EXIT_TIMEOUT, RunError, run_firmware
 from fwharden.runtime import include_dir, runtime_sources
 from fwharden.toolchain import ToolchainError, build_flags, find_toolchain
 
+# How fwharden's runtime sources are named in debug info, whatever the install path.
+RUNTIME_PREFIX = "fwharden-runtime"
 # Command-line ARGUMENTS the tool understands.
 KNOWN_ARGS = ("board", "toolchain", "layout", "isr_size", "thread_size", "guard_size", "opt",
               "run_timeout")
@@ -190,6 +195,73 @@ def _exit_with(status: int) -> None:
     os._exit(status)
 
 
+def _html_report(target, source, env) -> int:
+    """SCons action: the self-contained HTML report."""
+    profile: Profile = env["FWH_PROFILE"]
+    elf = Path(str(source[0]))
+    try:
+        verify = json.loads(Path(str(source[1])).read_text())
+        usage = region_usage(elf, profile)
+        sections = [dataclasses.asdict(s) for s in placed_sections(elf)]
+        stacks = _stack_spans(elf)
+    except HardenError as exc:
+        print(f"fwharden: error: {exc}", file=sys.stderr)
+        return 2
+    regions = [_usage_row(u) for u in usage]
+    write_atomically(Path(str(target[0])), render_html(env["FWH_PROJECT_NAME"], profile.name,
+                                                       verify, regions, sections, stacks))
+    return 0
+
+
+def _usage_row(usage) -> dict:
+    return {"region": usage.name, "origin": usage.origin, "length": usage.length,
+            "used": usage.used, "percent": round(usage.percent, 2)}
+
+
+def _stack_spans(elf: Path) -> list[dict]:
+    rows = []
+    for entry in stack_entries(load_image(elf)):
+        rows.append({"name": entry.name,
+                     "stack": {"start": entry.base, "size": entry.size},
+                     "guard": {"start": entry.guard_base, "size": entry.guard_size},
+                     "watermark": {"start": entry.base, "size": entry.size},
+                     "mirror": {"start": entry.mirror, "size": entry.mirror_size}})
+    return rows
+
+
+def _manifest(target, source, env) -> int:
+    """SCons action: manifest.json over the artifacts (first sources) and the sources."""
+    profile: Profile = env["FWH_PROFILE"]
+    count = env["FWH_ARTIFACT_COUNT"]
+    files = [Path(str(node)) for node in source]
+    artifacts, sources = files[:count], files[count:]
+    elf = artifacts[0]
+    cflags, defines, ldflags, libs = env["FWH_FLAGS"]
+    try:
+        inputs = ManifestInputs(
+            project=env["FWH_PROJECT_NAME"], board=profile.name,
+            profile=profile_to_dict(profile), toolchain=env["FWH_TOOLS"].kind,
+            tool_versions=env["FWH_TOOLS"].versions, cflags=cflags, defines=defines,
+            ldflags=ldflags, libs=libs, sources=tuple(sources), artifacts=tuple(artifacts),
+            root=Path(env["FWH_ROOT"]), runtime_dir=include_dir(),
+            verify=json.loads(next(p for p in artifacts if p.name == "verify.json").read_text()),
+            memory=tuple(_usage_row(u) for u in region_usage(elf, profile)),
+            stacks=tuple(_stack_spans(elf)),
+            source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"))
+    except HardenError as exc:
+        print(f"fwharden: error: {exc}", file=sys.stderr)
+        return 2
+    write_atomically(Path(str(target[0])), manifest_text(build_manifest(inputs)))
+    return 0
+
+
+def _copy_all(target, source, env) -> int:
+    """SCons action: copy each source to its target, each through a temporary name."""
+    for src, dst in zip(source, target, strict=True):
+        write_atomically(Path(str(dst)), Path(str(src)).read_bytes())
+    return 0
+
+
 def firmware(env, project_file: str = "firmware.toml"):
     """Declare the firmware targets for the board chosen on the command line."""
     path = Path(env.File(project_file).srcnode().abspath)
@@ -214,7 +286,9 @@ def firmware(env, project_file: str = "firmware.toml"):
     try:
         flags = build_flags(profile, tools.kind, opt=project.opt, libc=project.libc,
                             linker_script=script.path, map_file=map_file.path,
-                            libgcc=str(tools.libgcc) if tools.libgcc else None)
+                            libgcc=str(tools.libgcc) if tools.libgcc else None,
+                            prefix_maps=((str(include_dir()), RUNTIME_PREFIX),
+                                         (str(root), ".")))
     except ToolchainError as exc:
         fail(str(exc))
         return None
@@ -278,8 +352,28 @@ def firmware(env, project_file: str = "firmware.toml"):
     # the analysis code itself (a newer fwharden must not keep an old verdict).
     env.Depends(verified, [env.Value(repr(project.harden)), env.Value(repr(profile)), objects,
                            env.Value(_tool_fingerprint())])
+    report = env.Command(f"{rel_build}/report.html", [elf, verified[0]],
+                         Action(_html_report, "HTML report $TARGET"), FWH_PROFILE=profile,
+                         FWH_PROJECT_NAME=project.name)
+    artifacts = [elf[0], binary[0], ihex[0], map_file, report[0], *verified, usage[0],
+                 script_node[0]]
+    sources_for_manifest = [env.File(str(p)) for p in sources] + [
+        env.File(str(p)) for p in runtime_sources(profile.cpu.family)] + [vectors[0]]
+    manifest = env.Command(
+        f"{rel_build}/manifest.json", [*artifacts, *sources_for_manifest],
+        Action(_manifest, "Manifest $TARGET"),
+        FWH_PROFILE=profile, FWH_PROJECT_NAME=project.name, FWH_TOOLS=tools,
+        FWH_FLAGS=(tuple(env["CCFLAGS"]), tuple(env["CPPDEFINES"]), tuple(env["LINKFLAGS"]),
+                   tuple(env["FWH_LIBS"])),
+        FWH_ROOT=str(root), FWH_ARTIFACT_COUNT=len(artifacts))
+    dist_dir = root / "dist" / f"{project.name}-{profile.name}"
+    shipped = [*artifacts, manifest[0]]
+    dist = env.Command([str(dist_dir / Path(str(node)).name) for node in shipped], shipped,
+                       Action(_copy_all, "Dist $TARGET.dir"))
+    env.Alias("dist", dist)
+    env.Clean(dist, str(dist_dir))
     cdb = env.CompilationDatabase(str(root / "compile_commands.json"))
-    targets = [linked, elf, binary, ihex, usage, verified, cdb]
+    targets = [linked, elf, binary, ihex, usage, verified, report, manifest, cdb]
     if profile.qemu is not None:
         timeout = float(env["FWH_ARGS"].get("run_timeout", 30))
         run = env.Alias("run", elf, Action(_run, "Run $SOURCE in QEMU"), FWH_PROFILE=profile,

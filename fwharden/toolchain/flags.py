@@ -120,6 +120,7 @@ def build_flags(
     linker_script: str,
     map_file: str,
     libgcc: str | None = None,
+    prefix_maps: tuple[tuple[str, str], ...] = (),
 ) -> Flags:
     """Compile and link flags for a C build with gcc or clang."""
     if kind == "clang" and libc != "none":
@@ -127,8 +128,20 @@ def build_flags(
                              "or build with toolchain=gcc")
     arch = arch_flags(profile, kind)
     common = COMMON_CFLAGS + (GCC_ONLY_CFLAGS if kind == "gcc" else ())
-    cflags = (*arch, f"-O{opt}", *common)
-    asflags = (*arch, "-g", "-x", "assembler-with-cpp")
+    # Reproducible builds: source paths in debug info and __FILE__ are written relative
+    # to the project (and fwharden's runtime), and GCC does not record its command line
+    # (which holds those absolute paths) in DW_AT_producer.
+    maps = tuple(f"-ffile-prefix-map={path}={new}" for path, new in prefix_maps)
+    if kind == "gcc":
+        maps += ("-gno-record-gcc-switches",)
+    cflags = (*arch, f"-O{opt}", *common, *maps)
+    # GNU as writes its own debug info for .S files: it needs the maps too.
+    # (clang 14's integrated assembler ignores the maps for the compilation directory.)
+    if kind == "gcc":
+        as_maps = tuple(f"-Wa,--debug-prefix-map={path}={new}" for path, new in prefix_maps)
+    else:
+        as_maps = ("-fdebug-compilation-dir=.",) if prefix_maps else ()
+    asflags = (*arch, "-g", *maps, *as_maps, "-x", "assembler-with-cpp")
     if kind == "gcc":
         ldflags = (*arch, "-nostartfiles", *LIBC_LINK[libc], "-Wl,--gc-sections",
                    f"-Wl,-Map={map_file}", "-T", linker_script)
