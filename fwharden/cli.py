@@ -32,10 +32,11 @@ from fwharden.harden import HardenError, describe_usage, region_usage
 from fwharden.harden.faults import decode_fault, describe_fault, fault_to_dict
 from fwharden.harden.report import describe_report, result_to_dict, result_to_sarif
 from fwharden.harden.run import verify_elf
+from fwharden.importer.project import import_makefile
 from fwharden.linker import build_layout, render_linker_script
 from fwharden.linker.describe import describe_layout, layout_to_dict
 from fwharden.runner import EXIT_TIMEOUT, RunError, run_firmware
-from fwharden.scaffold import init_project
+from fwharden.scaffold import SCONSTRUCT, init_project
 from fwharden.toolchain import ToolchainError, find_toolchain
 
 EXIT_BAD_INPUT = 2
@@ -171,6 +172,24 @@ def _board_from_manifest(elf: Path) -> str:
                           "NAME") from None
 
 
+def cmd_import_makefile(args: argparse.Namespace, out: Writer) -> int:
+    makefile = Path(args.makefile)
+    result = import_makefile(makefile, args.board)
+    target = Path(args.output) if args.output else makefile.parent
+    toml, sconstruct = target / "firmware.toml", target / "SConstruct"
+    for path in (toml, sconstruct):
+        if path.exists() and not args.force:
+            raise ConfigError(path, "", "already exists", "pass --force to replace it, or -o DIR")
+    write_atomically(toml, result.firmware_toml)
+    write_atomically(sconstruct, SCONSTRUCT)
+    text = "".join(f"warning: {w}\n" for w in result.warnings)
+    text += (f"wrote {toml} (board {result.board}, linker = \"vendor\") and {sconstruct}\n"
+             f"next: cd {target} && scons\n")
+    out.emit({"board": result.board, "name": result.name, "warnings": result.warnings,
+              "written": [str(toml), str(sconstruct)]}, text)
+    return 0
+
+
 def cmd_init(args: argparse.Namespace, out: Writer) -> int:
     load_profile(args.board)  # fail early on an unknown board
     written = init_project(Path(args.directory), args.board)
@@ -233,6 +252,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("elf")
     p.add_argument("--board", help="board profile (default: from manifest.json beside the ELF)")
     p.set_defaults(func=cmd_size)
+
+    p = sub.add_parser("import-makefile", parents=[shared],
+                       help="write firmware.toml + SConstruct for a Makefile project")
+    p.add_argument("makefile")
+    p.add_argument("-o", "--output", help="directory for the new files (default: beside it)")
+    p.add_argument("--board", help="board profile (default: from the MCU define)")
+    p.add_argument("--force", action="store_true", help="replace existing files")
+    p.set_defaults(func=cmd_import_makefile)
 
     p = sub.add_parser("init", parents=[shared], help="create a project that builds")
     p.add_argument("directory")

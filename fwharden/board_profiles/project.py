@@ -28,8 +28,11 @@ _BUILD_KEYS: dict[str, Any] = {
     "include_dirs": [str],
     "defines": [str],
     "cflags": [str],
+    "asflags": [str],
     "ldflags": [str],
+    "libs": [str],
 }
+LINKER_MODES = ("generated", "vendor")
 _STACK_KEYS: dict[str, Any] = {
     "isr_size": Size,
     "thread_size": Size,
@@ -46,6 +49,8 @@ PROJECT_SCHEMA: dict[str, Any] = {
         "opt": str,
         "libc": str,
         "board_dirs": [str],
+        "linker": str,
+        "linker_script": str,
         **_BUILD_KEYS,
     },
     "stacks": _STACK_KEYS,
@@ -92,7 +97,9 @@ class BuildSettings:
     include_dirs: tuple[str, ...] = ()
     defines: tuple[str, ...] = ()
     cflags: tuple[str, ...] = ()
+    asflags: tuple[str, ...] = ()
     ldflags: tuple[str, ...] = ()
+    libs: tuple[str, ...] = ()
 
     def extended(self, other: BuildSettings) -> BuildSettings:
         """These settings followed by `other`'s (per-board settings add to the common ones)."""
@@ -127,6 +134,8 @@ class Project:
     opt: str = "2"
     libc: str = "none"
     board_dirs: tuple[Path, ...] = ()
+    linker: str = "generated"
+    linker_script: str = ""
     build: BuildSettings = BuildSettings()
     stacks: StackOverrides = StackOverrides()
     per_board: tuple[tuple[str, BuildSettings, StackOverrides], ...] = ()
@@ -170,6 +179,14 @@ def project_from_data(data: Mapping[str, Any], path: Path) -> Project:
         for name, table in data.get("boards", {}).items()
     )
     build = _build(proj, path, "project")
+    linker = _choice(path, "project.linker", proj.get("linker", "generated"), LINKER_MODES)
+    script = proj.get("linker_script", "")
+    if linker == "vendor" and not script:
+        raise ProjectError(path, "project.linker_script", "vendor mode needs the project's "
+                           "linker script", 'add linker_script = "STM32H743ZITx_FLASH.ld"')
+    if script and not (path.parent / script).is_file():
+        raise ProjectError(path, "project.linker_script", f"'{script}' does not exist",
+                           "give the path relative to firmware.toml")
     if not build.sources and language == "c":
         raise ProjectError(path, "project.sources", "no sources",
                            'add sources = ["src/*.c"] to [project]')
@@ -182,6 +199,8 @@ def project_from_data(data: Mapping[str, Any], path: Path) -> Project:
         opt=_choice(path, "project.opt", proj.get("opt", "2"), OPT_LEVELS),
         libc=_choice(path, "project.libc", proj.get("libc", "none"), LIBCS),
         board_dirs=tuple(path.parent / d for d in proj.get("board_dirs", [])),
+        linker=linker,
+        linker_script=script,
         build=build,
         stacks=_stack_overrides(data.get("stacks", {}), path, "stacks"),
         per_board=per_board,

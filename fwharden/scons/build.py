@@ -219,8 +219,12 @@ def _usage_row(usage) -> dict:
 
 
 def _stack_spans(elf: Path) -> list[dict]:
+    """The stacks fwharden's linker script laid out; none for a vendor linker script."""
     rows = []
-    for entry in stack_entries(load_image(elf)):
+    image = load_image(elf)
+    if "__fwh_isr_stack_start" not in image.symbols:
+        return rows
+    for entry in stack_entries(image):
         rows.append({"name": entry.name,
                      "stack": {"start": entry.base, "size": entry.size},
                      "guard": {"start": entry.guard_base, "size": entry.guard_size},
@@ -272,7 +276,7 @@ def firmware(env, project_file: str = "firmware.toml"):
         if tools.kind == "tinygo" or project.language == "go":
             raise ToolchainError("TinyGo builds are not wired into the SCons tool yet; "
                                  "fix: build C sources with toolchain=gcc or toolchain=clang")
-        layout = build_layout(profile)
+        layout = build_layout(profile) if project.linker == "generated" else None
     except (ConfigError, ToolchainError) as exc:
         fail(str(exc))
         return None
@@ -280,66 +284,31 @@ def firmware(env, project_file: str = "firmware.toml"):
     build_dir = root / "build" / profile.name
     rel_build = os.path.relpath(build_dir, env.Dir("#").abspath)
     env["FWH_BUILD_DIR"] = rel_build
-    script = env.File(f"{rel_build}/{profile.name}.ld")
     map_file = env.File(f"{rel_build}/firmware.map")
     settings, _ = project.settings_for(profile.name)
-    try:
-        flags = build_flags(profile, tools.kind, opt=project.opt, libc=project.libc,
-                            linker_script=script.path, map_file=map_file.path,
-                            libgcc=str(tools.libgcc) if tools.libgcc else None,
-                            prefix_maps=((str(include_dir()), RUNTIME_PREFIX),
-                                         (str(root), ".")))
-    except ToolchainError as exc:
-        fail(str(exc))
-        return None
-
-    env.Replace(
-        CC=str(tools.cc),
-        AS=str(tools.cc),
-        ASPP=str(tools.cc),
-        LINK=str(tools.linker),
-        FWH_OBJCOPY=str(tools.objcopy),
-        CCFLAGS=[*flags.cflags, *settings.cflags],
-        ASFLAGS=[*flags.asflags, "-c"],
-        ASPPFLAGS=[*flags.asflags],
-        CPPDEFINES=[*flags.defines, *settings.defines],
-        CPPPATH=[str(root / d) for d in settings.include_dirs] + [str(include_dir())],
-        LINKFLAGS=[*flags.ldflags, *settings.ldflags],
-        FWH_LIBS=list(flags.libs),
-        LINKCOM="$FWH_LINKCOM",
-        LINKCOMSTR="$FWH_LINKCOMSTR",
-    )
-
-    script_node = env.Command(script, env.Value(render_linker_script(layout)),
-                              Action(_write_text, "Linker script $TARGET"))
-    vectors = env.Command(f"{rel_build}/gen/fwh_vectors.c",
-                          env.Value(render_vector_table(layout)),
-                          Action(_write_text, "Vector table $TARGET"))
-
-    objects = []
     sources = _project_sources(root, settings.sources)
     if not sources:
         fail(f"{project.path}: project.sources: no file matches "
              f"{', '.join(settings.sources)}; fix: check the globs")
         return None
-    for source in sources:
-        rel = source.relative_to(root)
-        objects += _compile(env, source, f"{rel_build}/obj/{rel.with_suffix('.o')}")
-    for source in runtime_sources(profile.cpu.family):
-        rel = source.relative_to(include_dir())
-        objects += _compile(env, source, f"{rel_build}/obj/fwharden/{rel.with_suffix('.o')}")
-    objects += _compile(env, vectors[0], f"{rel_build}/obj/gen/fwh_vectors.o")
-
-    # The linker's output; firmware.elf is this file with the stack map filled in.
-    linked = env.Program(f"{rel_build}/firmware.unpatched.elf", objects)
-    env.Depends(linked, script_node)
+    if project.linker == "vendor":
+        parts = _vendor_build(env, project, settings, tools, sources, rel_build, map_file)
+    else:
+        parts = _generated_build(env, project, profile, settings, tools, layout, sources,
+                                 rel_build, map_file)
+    if parts is None:
+        return None
+    objects, linked, script_node, extra_sources = parts
     env.SideEffect(map_file, linked)
     env.Clean(linked, map_file)
     verified = env.Command(
         [f"{rel_build}/verify.json", f"{rel_build}/findings.sarif", f"{rel_build}/verify.txt"],
         linked, Action(_verify, "Verify $SOURCE"), FWH_PROFILE=profile, FWH_POLICY=project.harden)
-    elf = env.Command(f"{rel_build}/firmware.elf", [linked, verified[0]],
-                      Action(_patch, "Stack map $TARGET"))
+    if project.linker == "vendor":
+        elf = linked  # the project's own linker script reserves no stack map
+    else:
+        elf = env.Command(f"{rel_build}/firmware.elf", [linked, verified[0]],
+                          Action(_patch, "Stack map $TARGET"))
     binary = env.Command(f"{rel_build}/firmware.bin", elf,
                          Action("$FWH_OBJCOPYCOM", "$FWH_OBJCOPYCOMSTR"), FWH_OBJCOPY_FORMAT="binary")
     ihex = env.Command(f"{rel_build}/firmware.hex", elf,
@@ -357,8 +326,7 @@ def firmware(env, project_file: str = "firmware.toml"):
                          FWH_PROJECT_NAME=project.name)
     artifacts = [elf[0], binary[0], ihex[0], map_file, report[0], *verified, usage[0],
                  script_node[0]]
-    sources_for_manifest = [env.File(str(p)) for p in sources] + [
-        env.File(str(p)) for p in runtime_sources(profile.cpu.family)] + [vectors[0]]
+    sources_for_manifest = [env.File(str(p)) for p in sources] + list(extra_sources)
     manifest = env.Command(
         f"{rel_build}/manifest.json", [*artifacts, *sources_for_manifest],
         Action(_manifest, "Manifest $TARGET"),
@@ -373,7 +341,8 @@ def firmware(env, project_file: str = "firmware.toml"):
     env.Alias("dist", dist)
     env.Clean(dist, str(dist_dir))
     cdb = env.CompilationDatabase(str(root / "compile_commands.json"))
-    targets = [linked, elf, binary, ihex, usage, verified, report, manifest, cdb]
+    targets = [*dict.fromkeys([linked[0], elf[0]]), binary, ihex, usage, verified, report,
+               manifest, cdb]
     if profile.qemu is not None:
         timeout = float(env["FWH_ARGS"].get("run_timeout", 30))
         run = env.Alias("run", elf, Action(_run, "Run $SOURCE in QEMU"), FWH_PROFILE=profile,
@@ -384,6 +353,94 @@ def firmware(env, project_file: str = "firmware.toml"):
         atexit.register(_remove_empty_dirs, build_dir)
     env.Default(targets)
     return targets
+
+
+def _generated_build(env, project: Project, profile: Profile, settings, tools, layout,
+                     sources: list[Path], rel_build: str, map_file):
+    """fwharden's linker script, vector table and runtime around the project's sources."""
+    root = project.root
+    script = env.File(f"{rel_build}/{profile.name}.ld")
+    try:
+        flags = build_flags(profile, tools.kind, opt=project.opt, libc=project.libc,
+                            linker_script=script.path, map_file=map_file.path,
+                            libgcc=str(tools.libgcc) if tools.libgcc else None,
+                            prefix_maps=((str(include_dir()), RUNTIME_PREFIX),
+                                         (str(root), ".")))
+    except ToolchainError as exc:
+        fail(str(exc))
+        return None
+    env.Replace(
+        CC=str(tools.cc),
+        AS=str(tools.cc),
+        ASPP=str(tools.cc),
+        LINK=str(tools.linker),
+        FWH_OBJCOPY=str(tools.objcopy),
+        CCFLAGS=[*flags.cflags, *settings.cflags],
+        ASFLAGS=[*flags.asflags, *settings.asflags, "-c"],
+        ASPPFLAGS=[*flags.asflags, *settings.asflags],
+        CPPDEFINES=[*flags.defines, *settings.defines],
+        CPPPATH=[str(root / d) for d in settings.include_dirs] + [str(include_dir())],
+        LINKFLAGS=[*flags.ldflags, *settings.ldflags],
+        FWH_LIBS=[*flags.libs, *settings.libs],
+        LINKCOM="$FWH_LINKCOM",
+        LINKCOMSTR="$FWH_LINKCOMSTR",
+    )
+    script_node = env.Command(script, env.Value(render_linker_script(layout)),
+                              Action(_write_text, "Linker script $TARGET"))
+    vectors = env.Command(f"{rel_build}/gen/fwh_vectors.c",
+                          env.Value(render_vector_table(layout)),
+                          Action(_write_text, "Vector table $TARGET"))
+    objects = []
+    for source in sources:
+        rel = source.relative_to(root)
+        objects += _compile(env, source, f"{rel_build}/obj/{rel.with_suffix('.o')}")
+    for source in runtime_sources(profile.cpu.family):
+        rel = source.relative_to(include_dir())
+        objects += _compile(env, source, f"{rel_build}/obj/fwharden/{rel.with_suffix('.o')}")
+    objects += _compile(env, vectors[0], f"{rel_build}/obj/gen/fwh_vectors.o")
+    # The linker's output; firmware.elf is this file with the stack map filled in.
+    linked = env.Program(f"{rel_build}/firmware.unpatched.elf", objects)
+    env.Depends(linked, script_node)
+    extra = [env.File(str(p)) for p in runtime_sources(profile.cpu.family)] + [vectors[0]]
+    return objects, linked, script_node, extra
+
+
+def _vendor_build(env, project: Project, settings, tools, sources: list[Path], rel_build: str,
+                  map_file):
+    """The project's own start-up code and linker script, with its own flags word for word
+    (so it is the firmware make built); only -fstack-usage is added, for verify."""
+    if tools.kind != "gcc":
+        fail(f"{project.path}: project.linker: vendor mode builds with the project's gcc flags; "
+             "fix: use toolchain=gcc, or linker = \"generated\"")
+        return None
+    root = project.root
+    script = env.File(str(root / project.linker_script))
+    cflags = [*settings.cflags, f"-O{project.opt}"]
+    if "-fstack-usage" not in cflags:
+        cflags.append("-fstack-usage")
+    env.Replace(
+        CC=str(tools.cc),
+        AS=str(tools.cc),
+        ASPP=str(tools.cc),
+        LINK=str(tools.linker),
+        FWH_OBJCOPY=str(tools.objcopy),
+        CCFLAGS=cflags,
+        ASFLAGS=[*settings.asflags, "-c"],
+        ASPPFLAGS=[*settings.asflags],
+        CPPDEFINES=list(settings.defines),
+        CPPPATH=[str(root / d) for d in settings.include_dirs],
+        LINKFLAGS=[*settings.ldflags, "-T", script.path, f"-Wl,-Map={map_file.path}"],
+        FWH_LIBS=list(settings.libs),
+        LINKCOM="$FWH_LINKCOM",
+        LINKCOMSTR="$FWH_LINKCOMSTR",
+    )
+    objects = []
+    for source in sources:
+        rel = source.relative_to(root)
+        objects += _compile(env, source, f"{rel_build}/obj/{rel.with_suffix('.o')}")
+    linked = env.Program(f"{rel_build}/firmware.elf", objects)
+    env.Depends(linked, script)
+    return objects, linked, [script], []
 
 
 def _tool_fingerprint() -> str:
@@ -397,10 +454,14 @@ def _tool_fingerprint() -> str:
 
 
 def _project_sources(root: Path, patterns: tuple[str, ...]) -> list[Path]:
-    """Files matching the project's globs, sorted so the link order is reproducible."""
-    found = {Path(p) for pattern in patterns
-             for p in glob.glob(str(root / pattern), recursive=True)}
-    return sorted(p for p in found if p.is_file())
+    """Files matching the project's globs: in the order of the patterns (an imported
+    Makefile's link order), each glob's matches sorted, so the link is reproducible."""
+    found: dict[Path, None] = {}
+    for pattern in patterns:
+        for match in sorted(glob.glob(str(root / pattern), recursive=True)):
+            if Path(match).is_file():
+                found.setdefault(Path(match), None)
+    return list(found)
 
 
 def _compile(env, source, target: str) -> list:
