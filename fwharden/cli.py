@@ -33,11 +33,12 @@ from fwharden.harden.faults import decode_fault, describe_fault, fault_to_dict
 from fwharden.harden.report import describe_report, result_to_dict, result_to_sarif
 from fwharden.harden.run import verify_elf
 from fwharden.importer.project import import_makefile
-from fwharden.linker import build_layout, render_linker_script
+from fwharden.linker import build_layout, render_linker_script, render_stackmap_reservation
 from fwharden.linker.describe import describe_layout, layout_to_dict
 from fwharden.runner import EXIT_TIMEOUT, RunError, run_firmware
 from fwharden.scaffold import SCONSTRUCT, init_project
 from fwharden.toolchain import ToolchainError, find_toolchain
+from fwharden.toolchain.tinygo import target_json, tinygo_command
 
 EXIT_BAD_INPUT = 2
 
@@ -190,6 +191,23 @@ def cmd_import_makefile(args: argparse.Namespace, out: Writer) -> int:
     return 0
 
 
+def cmd_tinygo_target(args: argparse.Namespace, out: Writer) -> int:
+    profile = load_profile(args.board)
+    layout = build_layout(profile)
+    directory = Path(args.output)
+    script = directory / f"{profile.name}-tinygo.ld"
+    reservation = directory / "fwh_stackmap.c"
+    target = directory / f"fwharden-{profile.name}.json"
+    write_atomically(script, render_linker_script(layout, tinygo=True))
+    write_atomically(reservation, render_stackmap_reservation(layout))
+    write_atomically(target, target_json(profile, script.name, [reservation.name]))
+    command = tinygo_command("tinygo", target.name, "firmware.elf", ".")
+    out.emit({"target": str(target), "linker_script": str(script),
+              "extra_files": [str(reservation)], "command": command},
+             f"wrote {target}, {script}, {reservation}\nbuild with: {' '.join(command)}\n")
+    return 0
+
+
 def cmd_init(args: argparse.Namespace, out: Writer) -> int:
     load_profile(args.board)  # fail early on an unknown board
     written = init_project(Path(args.directory), args.board)
@@ -260,6 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--board", help="board profile (default: from the MCU define)")
     p.add_argument("--force", action="store_true", help="replace existing files")
     p.set_defaults(func=cmd_import_makefile)
+
+    p = sub.add_parser("tinygo-target", parents=[shared],
+                       help="write a TinyGo target JSON and linker script for a board")
+    p.add_argument("--board", required=True)
+    p.add_argument("-o", "--output", default=".", help="directory to write into")
+    p.set_defaults(func=cmd_tinygo_target)
 
     p = sub.add_parser("init", parents=[shared], help="create a project that builds")
     p.add_argument("directory")

@@ -98,6 +98,8 @@ _INTERESTING = frozenset(getattr(arm_const, f"ARM_INS_{name}") for name in (
 # or frame pointer is being followed (then the main loop reads them in full).
 _SOMETIMES = frozenset(getattr(arm_const, f"ARM_INS_{name}") for name in (
     "ADD", "ADDW", "SUB", "SUBW", "MOV", "LDR", "STR"))
+# Capstone 5 gives MOVW the id of MOV; MOVW starts a MOVW/MOVT constant, so it is read.
+_MOV = arm_const.ARM_INS_MOV
 
 
 def _instructions(image: Image, func: Function, unknown: list[tuple[int, str]]):
@@ -118,7 +120,8 @@ def _instructions(image: Image, func: Function, unknown: list[tuple[int, str]]):
             names_sp_or_pc = listing.names_sp_or_pc
             for index, iid in enumerate(ids):
                 if not (iid in _INTERESTING or iid < 0 or (
-                        iid in _SOMETIMES and names_sp_or_pc(index))):
+                        iid in _SOMETIMES and (names_sp_or_pc(index) or (
+                            iid == _MOV and listing.mnemonic(index) == "movw")))):
                     if run_start < 0:
                         run_start = index
                     continue

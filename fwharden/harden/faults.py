@@ -37,6 +37,10 @@ RISCV_CAUSES = {0: "instruction address misaligned", 1: "instruction access faul
                 5: "load access fault", 6: "store/AMO address misaligned",
                 7: "store/AMO access fault (PMP)", 8: "ecall from U-mode", 11: "ecall from M-mode"}
 STACK_TITLES = {"isr": "interrupt stack", "thread": "thread stack"}
+# TinyGo writes this word at the lowest address of every goroutine stack (src/internal/
+# task/task_stack.go, stackCanary) and panics when it changes: a fault next to it is a
+# goroutine stack overflow.
+TINYGO_STACK_CANARY = 0xB83BF575
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,14 @@ def decode_fault(elf: Path, log_text: str) -> DecodedFault:
     if stack:
         summary += f"; overflow of the {STACK_TITLES.get(stack, stack)}" if any(
             "access" in d or "stacking" in d for d in details) else f"; on the {stack} stack"
+    for index, word in enumerate(fault.words):
+        if word == TINYGO_STACK_CANARY and fault.words_at is not None:
+            where = fault.words_at + 4 * index
+            details.append(f"TinyGo goroutine stack canary 0x{TINYGO_STACK_CANARY:08x} at "
+                           f"0x{where:08x}: the fault is at the bottom of a goroutine stack "
+                           "(goroutine stack overflow)")
+            summary += "; goroutine stack overflow (TinyGo canary next to the fault)"
+            break
     backtrace = []
     for word in fault.words:
         code = word & ~1 if image.family == "arm" else word
@@ -215,6 +227,7 @@ def _running_handlers(image: Image, lines: LineTable, fault: FaultLine,
 
 def describe_fault(decoded: DecodedFault) -> str:
     out = [decoded.summary]
+    out.extend(f"  - {detail}" for detail in decoded.details if "canary" in detail)
     if decoded.stack_title:
         out.append(f"stack: {decoded.stack_title}")
     for handler in decoded.handlers:

@@ -26,6 +26,10 @@ from .riscv_code import CAPSTONE_RV, CsrWrite, decode_riscv
 ARM_TABLE_SYMBOLS = ("fwh_vector_table", "g_pfnVectors", "__isr_vector", "__Vectors",
                      "__vector_table", "_vector_table", "vector_table", "__vectors", "_vectors")
 RISCV_TABLE_SYMBOLS = ("fwh_interrupt_table", "vector_base", "__vector_table", "_vector_table")
+# Trap entries known by name, for start-up code that sets mtvec out of the decoder's sight:
+# TinyGo's handleInterruptASM (src/device/riscv/handleinterrupt.S) calls the Go
+# runtime's handleInterrupt, which dispatches to the interrupt.New handlers.
+RISCV_TRAP_SYMBOLS = ("fwh_trap_entry", "handleInterruptASM", "trap_entry", "_trap_handler")
 ARM_SYSTEM_NAMES = {2: "NMI", 3: "HardFault", 4: "MemManage", 5: "BusFault", 6: "UsageFault",
                     11: "SVCall", 12: "DebugMonitor", 14: "PendSV", 15: "SysTick"}
 
@@ -159,6 +163,11 @@ def _riscv_roots(image: Image, profile: Profile | None) -> VectorTable:
     writes = _csr_writes(image, entry)
     mtvecs = list(dict.fromkeys(w.value for w in writes if w.csr == "mtvec"))
     mtvt = next((w.value for w in writes if w.csr == "mtvt"), None)
+    if not mtvecs:
+        named = next((image.function_named(n) for n in RISCV_TRAP_SYMBOLS
+                      if image.function_named(n)), None)
+        if named is not None:
+            mtvecs = [named.address]
     if not mtvecs:
         raise HardenError(f"{image.path}: the start-up code never writes a constant to mtvec, so "
                           "the trap entry is unknown; fix: set mtvec in the code reached from "

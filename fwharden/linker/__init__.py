@@ -5,7 +5,12 @@ Must not run a compiler or read the ELF; it only computes addresses and renders 
 
 from .layout import Layout, RegionUse, Span, StackBlock, build_layout
 from .script import HEADER_LINE, render_linker_script
-from .vectors import irq_handler_name, render_vector_table, vector_entries
+from .vectors import (
+    irq_handler_name,
+    render_stackmap_reservation,
+    render_vector_table,
+    vector_entries,
+)
 
 __all__ = [
     "HEADER_LINE",
@@ -16,6 +21,7 @@ __all__ = [
     "build_layout",
     "irq_handler_name",
     "render_linker_script",
+    "render_stackmap_reservation",
     "render_vector_table",
     "vector_entries",
 ]

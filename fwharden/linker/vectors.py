@@ -97,3 +97,18 @@ def render_vector_table(layout: Layout) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def render_stackmap_reservation(layout: Layout) -> str:
+    """Only the stack-map reservation: TinyGo builds bring their own vector table."""
+    return "\n".join([
+        f"/* {HEADER_LINE}.",
+        " * The .fwh_stackmap reservation for a TinyGo build (TinyGo provides the vector",
+        " * table and start-up code itself). Filled in after the link.",
+        " */",
+        "#include <stdint.h>",
+        "",
+        '__attribute__((section(".fwh_stackmap"), used, aligned(8)))',
+        f"const uint8_t fwh_stackmap_reserved[{layout.stackmap_size}];",
+        "",
+    ])

@@ -13,6 +13,7 @@ import glob
 import hashlib
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,16 +41,22 @@ from fwharden.harden.manifest import ManifestInputs, build_manifest, manifest_te
 from fwharden.harden.report import describe_report, result_to_dict, result_to_sarif
 from fwharden.harden.run import verify_elf
 from fwharden.harden.stackmap import WorstCase, patch_stackmap, stack_entries
-from fwharden.linker import build_layout, render_linker_script, render_vector_table
+from fwharden.linker import (
+    build_layout,
+    render_linker_script,
+    render_stackmap_reservation,
+    render_vector_table,
+)
 from fwharden.runner import EXIT_TIMEOUT, RunError, run_firmware
 from fwharden.runtime import include_dir, runtime_sources
 from fwharden.toolchain import ToolchainError, build_flags, find_toolchain
+from fwharden.toolchain.tinygo import target_json, tinygo_command
 
 # How fwharden's runtime sources are named in debug info, whatever the install path.
 RUNTIME_PREFIX = "fwharden-runtime"
 # Command-line ARGUMENTS the tool understands.
 KNOWN_ARGS = ("board", "toolchain", "layout", "isr_size", "thread_size", "guard_size", "opt",
-              "run_timeout")
+              "run_timeout", "size", "print_stacks")
 
 
 @dataclass(frozen=True)
@@ -272,10 +279,11 @@ def firmware(env, project_file: str = "firmware.toml"):
     try:
         chosen = select(path, env["FWH_ARGS"])
         profile, project = chosen.profile, chosen.project
-        tools = find_toolchain(profile, chosen.toolchain, env["ENV"]["PATH"])
-        if tools.kind == "tinygo" or project.language == "go":
-            raise ToolchainError("TinyGo builds are not wired into the SCons tool yet; "
-                                 "fix: build C sources with toolchain=gcc or toolchain=clang")
+        kind = "tinygo" if project.language == "go" else chosen.toolchain
+        tools = find_toolchain(profile, kind, env["ENV"]["PATH"])
+        if tools.kind == "tinygo" and project.linker == "vendor":
+            raise ToolchainError("a TinyGo build uses fwharden's generated linker script; "
+                                 "fix: set linker = \"generated\"")
         layout = build_layout(profile) if project.linker == "generated" else None
     except (ConfigError, ToolchainError) as exc:
         fail(str(exc))
@@ -286,13 +294,16 @@ def firmware(env, project_file: str = "firmware.toml"):
     env["FWH_BUILD_DIR"] = rel_build
     map_file = env.File(f"{rel_build}/firmware.map")
     settings, _ = project.settings_for(profile.name)
-    sources = _project_sources(root, settings.sources)
+    go = tools.kind == "tinygo"
+    sources = _project_sources(root, settings.sources or (("**/*.go",) if go else ()))
     if not sources:
         fail(f"{project.path}: project.sources: no file matches "
              f"{', '.join(settings.sources)}; fix: check the globs")
         return None
     if project.linker == "vendor":
         parts = _vendor_build(env, project, settings, tools, sources, rel_build, map_file)
+    elif go:
+        parts = _tinygo_build(env, project, profile, tools, layout, sources, rel_build)
     else:
         parts = _generated_build(env, project, profile, settings, tools, layout, sources,
                                  rel_build, map_file)
@@ -403,6 +414,35 @@ def _generated_build(env, project: Project, profile: Profile, settings, tools, l
     env.Depends(linked, script_node)
     extra = [env.File(str(p)) for p in runtime_sources(profile.cpu.family)] + [vectors[0]]
     return objects, linked, script_node, extra
+
+
+def _tinygo_build(env, project: Project, profile: Profile, tools, layout, sources: list[Path],
+                  rel_build: str):
+    """`tinygo build` with a target JSON that inherits TinyGo's base target for the core and
+    points at fwharden's linker script (TinyGo mode) and stack-map reservation."""
+    script = env.File(f"{rel_build}/{profile.name}-tinygo.ld")
+    reservation = env.File(f"{rel_build}/gen/fwh_stackmap.c")
+    target = env.File(f"{rel_build}/fwharden-{profile.name}.json")
+    script_node = env.Command(script, env.Value(render_linker_script(layout, tinygo=True)),
+                              Action(_write_text, "Linker script $TARGET"))
+    stackmap_c = env.Command(reservation, env.Value(render_stackmap_reservation(layout)),
+                             Action(_write_text, "Stack map reservation $TARGET"))
+    target_node = env.Command(target, env.Value(target_json(
+        profile, script.abspath, [reservation.abspath])), Action(_write_text, "TinyGo target $TARGET"))
+    output = env.File(f"{rel_build}/firmware.unpatched.elf")
+    args = env["FWH_ARGS"]
+    command = tinygo_command(tools.cc, target.abspath, output.abspath, ".",
+                             opt=project.opt if project.opt in ("0", "1", "2", "s", "z") else "z",
+                             size="size" in args, print_stacks="print_stacks" in args)
+    env.Replace(FWH_OBJCOPY=str(tools.objcopy))
+    linked = env.Command(output, sources, Action(
+        lambda target, source, env: _run_in(command, project.root), " ".join(command)))
+    env.Depends(linked, [script_node, stackmap_c, target_node])
+    return [], linked, script_node, [stackmap_c[0]]
+
+
+def _run_in(command: list[str], cwd: Path) -> int:
+    return subprocess.run(command, cwd=cwd, check=False).returncode
 
 
 def _vendor_build(env, project: Project, settings, tools, sources: list[Path], rel_build: str,

@@ -1,0 +1,148 @@
+"""TinyGo: generated target JSON and linker script (golden), the command line, the missing
+tool, and the Go rules on clang-built firmware that carries TinyGo's symbol names."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLE, GOLDEN, REPO, built_copy, copy_project, fwharden, path_without, scons
+
+from fwharden.board_profiles import load_profile
+from fwharden.linker import build_layout, render_linker_script
+from fwharden.toolchain.tinygo import target_json, tinygo_command
+
+TINYGO_SYMBOLS = ("_stack_top", "_sidata", "_sdata", "_edata", "_sbss", "_ebss", "_heap_start",
+                  "_heap_end", "_globals_start", "_globals_end")
+
+
+@pytest.mark.parametrize("board", ["stm32h743", "fe310"])
+def test_target_json_and_linker_script_match_golden(board: str, regen_golden: bool) -> None:
+    profile = load_profile(board)
+    script = render_linker_script(build_layout(profile), tinygo=True)
+    target = target_json(profile, f"{board}-tinygo.ld", ["fwh_stackmap.c"])
+    for name, text in ((f"{board}-tinygo.ld", script), (f"fwharden-{board}.json", target)):
+        golden = GOLDEN / "tinygo" / name
+        if regen_golden:
+            golden.write_text(text)
+        assert text == golden.read_text(), f"{name} differs from {golden}"
+    data = json.loads(target)
+    assert data["inherits"] == (["cortex-m7"] if board == "stm32h743" else ["fe310"])
+    assert data["linkerscript"] == f"{board}-tinygo.ld"
+    for symbol in TINYGO_SYMBOLS:
+        assert f"{symbol} = __fwh_" in script, symbol
+    assert "_stack_top = __fwh_isr_stack_end;" in script
+
+
+def test_tinygo_mode_script_links_with_the_real_linker(tmp_path: Path) -> None:
+    # No TinyGo here: link the C example with the TinyGo-mode script to prove it is a
+    # valid script that defines what TinyGo's runtime reads.
+    from elfcheck import symbols
+
+    elf = built_copy(EXAMPLE, tmp_path / "demo", "mps2-an386")
+    script = render_linker_script(build_layout(load_profile("mps2-an386")), tinygo=True)
+    (tmp_path / "tinygo.ld").write_text(script)
+    objects = sorted(str(p) for p in (elf.parent / "obj").rglob("*.o"))
+    out = tmp_path / "tinygo-mode.elf"
+    import subprocess
+
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard",
+                    "-mfpu=fpv4-sp-d16", "-nostdlib", "-nostartfiles", "-Wl,--gc-sections",
+                    "-T", str(tmp_path / "tinygo.ld"), *objects, "-lgcc", "-o", str(out)],
+                   check=True)
+    syms = symbols(out)
+    assert syms["_stack_top"] == syms["__fwh_isr_stack_end"]
+    assert syms["_heap_end"] - syms["_heap_start"] == 16 * 1024
+    assert syms["_globals_start"] <= syms["_globals_end"]
+
+
+def test_command_line() -> None:
+    assert tinygo_command("/opt/tinygo/bin/tinygo", "t.json", "out.elf", "./cmd/app",
+                          opt="s", size=True, print_stacks=True) == [
+        "/opt/tinygo/bin/tinygo", "build", "-target=t.json", "-opt=s", "-o", "out.elf",
+        "-size=short", "-print-stacks", "./cmd/app"]
+
+
+def test_cli_writes_the_target_files(tmp_path: Path) -> None:
+    result = fwharden("tinygo-target", "--board", "fe310", "-o", str(tmp_path), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["command"][:2] == ["tinygo", "build"]
+    assert json.loads((tmp_path / "fwharden-fe310.json").read_text())["extra-files"] == [
+        "fwh_stackmap.c"]
+    assert ".fwh_stackmap" in (tmp_path / "fwh_stackmap.c").read_text()
+
+
+def test_go_project_without_tinygo_is_one_clear_line(tmp_path: Path) -> None:
+    project = copy_project(EXAMPLE, tmp_path / "go")
+    toml = project / "firmware.toml"
+    toml.write_text(toml.read_text().replace('toolchain = "gcc"', 'language = "go"'))
+    env = {**os.environ, "PATH": path_without("tinygo")}
+    result = scons(project, env=env, check=False)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == ["fwharden: error: tinygo not found on PATH; fix: TinyGo has no Debian "
+                     "package: install it from https://tinygo.org/getting-started/install/"
+                     "linux/ (its .deb) and put tinygo on PATH"]
+
+
+FIRMWARE = REPO / "tests" / "firmware" / "tinygo"
+ARM_FINDINGS = {
+    ("go-alloc", "UART0RX_IRQHandler"): ["UART0RX_IRQHandler", "machine.(*UART).handleInterrupt",
+                                         "runtime.sliceAppend"],
+    ("go-alloc", "GPIO1_IRQHandler"): ["GPIO1_IRQHandler", "runtime.alloc"],
+    ("go-channel", "TIMER0_IRQHandler"): ["TIMER0_IRQHandler", "main.onTick",
+                                          "runtime.chanSend"],
+    ("go-goroutine", "TIMER1_IRQHandler"): ["TIMER1_IRQHandler", "run_handler",
+                                            "main.startWorker", "internal/task.start"],
+    ("go-sync", "SPI_IRQHandler"): ["SPI_IRQHandler", "main.dispatch", "main.lockedUpdate",
+                                    "(*sync.Mutex).Lock"],
+    ("go-print", "GPIO0_IRQHandler"): ["GPIO0_IRQHandler", "main.report", "runtime.printstring"],
+    ("go-panic-defer", "GPIO0_IRQHandler"): ["GPIO0_IRQHandler", "main.report",
+                                             "runtime.setupDeferFrame"],
+    ("go-blocking", "GPIO0_IRQHandler"): ["GPIO0_IRQHandler", "main.report", "time.Sleep"],
+}
+RISCV_FINDINGS = {
+    ("go-alloc", "MachineSoftware_Handler"): ["MachineSoftware_Handler",
+                                              "machine.(*UART).handleInterrupt",
+                                              "runtime.sliceAppend"],
+    ("go-channel", "MachineTimer_Handler"): ["MachineTimer_Handler", "main.onTick",
+                                             "runtime.chanSend"],
+    ("go-goroutine", "MachineExternal_Handler"): ["MachineExternal_Handler", "run_handler",
+                                                  "main.startWorker", "internal/task.start"],
+    ("go-alloc", "handleInterruptASM"): ["handleInterruptASM", "handleInterrupt",
+                                         "runtime.alloc"],
+    ("go-blocking", "handleInterruptASM"): ["handleInterruptASM", "handleInterrupt",
+                                            "main.report", "time.Sleep"],
+}
+
+
+@pytest.mark.parametrize("board", ["mps2-an500", "sifive-e"])
+def test_go_rules_on_tinygo_symbols(tmp_path: Path, board: str) -> None:
+    elf = built_copy(FIRMWARE, tmp_path / "fw", board)
+    report = json.loads((elf.parent / "verify.json").read_text())
+    found = {(f["rule"], f["root"]): f for f in report["findings"]}
+    expected = ARM_FINDINGS if board == "mps2-an500" else RISCV_FINDINGS
+    for key, path in expected.items():
+        assert key in found, f"{key} not in {sorted(found)}"
+        assert found[key]["path"] == path
+        assert found[key]["title"].startswith(("Go ", "goroutine"))
+    assert not any(f["rule"] == "indirect-call" for f in report["findings"])
+    assert not any("main" in f["path"] for f in report["findings"])
+    tick = found[("go-channel", "TIMER0_IRQHandler" if board == "mps2-an500"
+                  else "MachineTimer_Handler")]
+    assert tick["via"] == "tail"
+
+
+def test_decode_fault_names_a_goroutine_stack_overflow(tmp_path: Path) -> None:
+    elf = built_copy(EXAMPLE, tmp_path / "demo", "sifive-e")
+    log = tmp_path / "fault.log"
+    log.write_text("FWH-FAULT v=1 arch=riscv type=store-access-fault mcause=0x00000007 "
+                   "mepc=0x20400150 mtval=0x80001000 sp=0x80001004 ra=0x204000c6 "
+                   "stack=0x000000ff words@0x80001004=0xb83bf575,0x00000000\n")
+    result = fwharden("decode-fault", "--elf", str(elf), str(log))
+    assert result.returncode == 0, result.stderr
+    assert "goroutine stack overflow" in result.stdout
+    assert "0xb83bf575 at 0x80001004" in result.stdout
