@@ -56,7 +56,7 @@ from fwharden.toolchain.tinygo import target_json, tinygo_command
 RUNTIME_PREFIX = "fwharden-runtime"
 # Command-line ARGUMENTS the tool understands.
 KNOWN_ARGS = ("board", "toolchain", "layout", "isr_size", "thread_size", "guard_size", "opt",
-              "run_timeout", "size", "print_stacks")
+              "run_timeout", "size", "print_stacks", "tags")
 
 
 @dataclass(frozen=True)
@@ -433,7 +433,8 @@ def _tinygo_build(env, project: Project, profile: Profile, tools, layout, source
     args = env["FWH_ARGS"]
     command = tinygo_command(tools.cc, target.abspath, output.abspath, ".",
                              opt=project.opt if project.opt in ("0", "1", "2", "s", "z") else "z",
-                             size="size" in args, print_stacks="print_stacks" in args)
+                             size="size" in args, print_stacks="print_stacks" in args,
+                             tags=tuple(args.get("tags", "").replace(",", " ").split()))
     env.Replace(FWH_OBJCOPY=str(tools.objcopy))
     linked = env.Command(output, sources, Action(
         lambda target, source, env: _run_in(command, project.root), " ".join(command)))

@@ -73,9 +73,12 @@ def target_json(profile: Profile, linker_script: str, extra_files: list[str]) ->
 
 
 def tinygo_command(tinygo: Path | str, target_file: str, output: str, package: str,
-                   opt: str = "z", size: bool = False, print_stacks: bool = False) -> list[str]:
-    """`tinygo build` with fwharden's target; -size / -print-stacks when asked."""
+                   opt: str = "z", size: bool = False, print_stacks: bool = False,
+                   tags: tuple[str, ...] = ()) -> list[str]:
+    """`tinygo build` with fwharden's target; -size / -print-stacks / -tags when asked."""
     command = [str(tinygo), "build", f"-target={target_file}", f"-opt={opt}", "-o", output]
+    if tags:
+        command.append(f"-tags={' '.join(tags)}")
     if size:
         command.append("-size=short")
     if print_stacks:

@@ -1,0 +1,3 @@
+module example.com/tinygo-uart
+
+go 1.21
