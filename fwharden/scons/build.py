@@ -366,6 +366,36 @@ def firmware(env, project_file: str = "firmware.toml"):
     return targets
 
 
+def _use_toolchain(env, tools, *, cflags: list[str], asflags: list[str], defines: list[str],
+                   include_dirs: list[str], linkflags: list[str], libs: list[str]) -> None:
+    """Point SCons's C, assembler and link variables at the selected toolchain."""
+    env.Replace(
+        CC=str(tools.cc),
+        AS=str(tools.cc),
+        ASPP=str(tools.cc),
+        LINK=str(tools.linker),
+        FWH_OBJCOPY=str(tools.objcopy),
+        CCFLAGS=cflags,
+        ASFLAGS=[*asflags, "-c"],
+        ASPPFLAGS=asflags,
+        CPPDEFINES=defines,
+        CPPPATH=include_dirs,
+        LINKFLAGS=linkflags,
+        FWH_LIBS=libs,
+        LINKCOM="$FWH_LINKCOM",
+        LINKCOMSTR="$FWH_LINKCOMSTR",
+    )
+
+
+def _compile_all(env, sources: list[Path], base: Path, into: str) -> list:
+    """Objects for `sources` under build/<board>/<into>/, mirroring their paths."""
+    objects = []
+    for source in sources:
+        rel = source.relative_to(base)
+        objects += _compile(env, source, f"{into}/{rel.with_suffix('.o')}")
+    return objects
+
+
 def _generated_build(env, project: Project, profile: Profile, settings, tools, layout,
                      sources: list[Path], rel_build: str, map_file):
     """fwharden's linker script, vector table and runtime around the project's sources."""
@@ -380,34 +410,21 @@ def _generated_build(env, project: Project, profile: Profile, settings, tools, l
     except ToolchainError as exc:
         fail(str(exc))
         return None
-    env.Replace(
-        CC=str(tools.cc),
-        AS=str(tools.cc),
-        ASPP=str(tools.cc),
-        LINK=str(tools.linker),
-        FWH_OBJCOPY=str(tools.objcopy),
-        CCFLAGS=[*flags.cflags, *settings.cflags],
-        ASFLAGS=[*flags.asflags, *settings.asflags, "-c"],
-        ASPPFLAGS=[*flags.asflags, *settings.asflags],
-        CPPDEFINES=[*flags.defines, *settings.defines],
-        CPPPATH=[str(root / d) for d in settings.include_dirs] + [str(include_dir())],
-        LINKFLAGS=[*flags.ldflags, *settings.ldflags],
-        FWH_LIBS=[*flags.libs, *settings.libs],
-        LINKCOM="$FWH_LINKCOM",
-        LINKCOMSTR="$FWH_LINKCOMSTR",
-    )
+    _use_toolchain(env, tools, cflags=[*flags.cflags, *settings.cflags],
+                   asflags=[*flags.asflags, *settings.asflags],
+                   defines=[*flags.defines, *settings.defines],
+                   include_dirs=[str(root / d) for d in settings.include_dirs] + [
+                       str(include_dir())],
+                   linkflags=[*flags.ldflags, *settings.ldflags],
+                   libs=[*flags.libs, *settings.libs])
     script_node = env.Command(script, env.Value(render_linker_script(layout)),
                               Action(_write_text, "Linker script $TARGET"))
     vectors = env.Command(f"{rel_build}/gen/fwh_vectors.c",
                           env.Value(render_vector_table(layout)),
                           Action(_write_text, "Vector table $TARGET"))
-    objects = []
-    for source in sources:
-        rel = source.relative_to(root)
-        objects += _compile(env, source, f"{rel_build}/obj/{rel.with_suffix('.o')}")
-    for source in runtime_sources(profile.cpu.family):
-        rel = source.relative_to(include_dir())
-        objects += _compile(env, source, f"{rel_build}/obj/fwharden/{rel.with_suffix('.o')}")
+    objects = _compile_all(env, sources, root, f"{rel_build}/obj")
+    objects += _compile_all(env, runtime_sources(profile.cpu.family), include_dir(),
+                            f"{rel_build}/obj/fwharden")
     objects += _compile(env, vectors[0], f"{rel_build}/obj/gen/fwh_vectors.o")
     # The linker's output; firmware.elf is this file with the stack map filled in.
     linked = env.Program(f"{rel_build}/firmware.unpatched.elf", objects)
@@ -459,26 +476,12 @@ def _vendor_build(env, project: Project, settings, tools, sources: list[Path], r
     cflags = [*settings.cflags, f"-O{project.opt}"]
     if "-fstack-usage" not in cflags:
         cflags.append("-fstack-usage")
-    env.Replace(
-        CC=str(tools.cc),
-        AS=str(tools.cc),
-        ASPP=str(tools.cc),
-        LINK=str(tools.linker),
-        FWH_OBJCOPY=str(tools.objcopy),
-        CCFLAGS=cflags,
-        ASFLAGS=[*settings.asflags, "-c"],
-        ASPPFLAGS=[*settings.asflags],
-        CPPDEFINES=list(settings.defines),
-        CPPPATH=[str(root / d) for d in settings.include_dirs],
-        LINKFLAGS=[*settings.ldflags, "-T", script.path, f"-Wl,-Map={map_file.path}"],
-        FWH_LIBS=list(settings.libs),
-        LINKCOM="$FWH_LINKCOM",
-        LINKCOMSTR="$FWH_LINKCOMSTR",
-    )
-    objects = []
-    for source in sources:
-        rel = source.relative_to(root)
-        objects += _compile(env, source, f"{rel_build}/obj/{rel.with_suffix('.o')}")
+    _use_toolchain(env, tools, cflags=cflags, asflags=list(settings.asflags),
+                   defines=list(settings.defines),
+                   include_dirs=[str(root / d) for d in settings.include_dirs],
+                   linkflags=[*settings.ldflags, "-T", script.path, f"-Wl,-Map={map_file.path}"],
+                   libs=list(settings.libs))
+    objects = _compile_all(env, sources, root, f"{rel_build}/obj")
     linked = env.Program(f"{rel_build}/firmware.elf", objects)
     env.Depends(linked, script)
     return objects, linked, [script], []
