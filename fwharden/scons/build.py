@@ -11,9 +11,7 @@ import atexit
 import dataclasses
 import glob
 import hashlib
-import json
 import os
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,33 +20,33 @@ from pathlib import Path
 import SCons.Script
 from SCons.Action import Action
 
-from fwharden.atomic import write_atomically
 from fwharden.board_profiles import ConfigError, Profile, load_profile
-from fwharden.board_profiles.describe import profile_to_dict
 from fwharden.board_profiles.project import (
     OPT_LEVELS,
-    HardenPolicy,
     Project,
     StackOverrides,
     apply_stack_overrides,
     load_project,
 )
 from fwharden.board_profiles.tomlread import parse_size
-from fwharden.harden import HardenError, describe_usage, placed_sections, region_usage
-from fwharden.harden.html_report import render_html
-from fwharden.harden.image import load_image
-from fwharden.harden.manifest import ManifestInputs, build_manifest, manifest_text
-from fwharden.harden.report import describe_report, result_to_dict, result_to_sarif
-from fwharden.harden.run import verify_elf
-from fwharden.harden.stackmap import WorstCase, patch_stackmap, stack_entries
 from fwharden.linker import (
     build_layout,
     render_linker_script,
     render_stackmap_reservation,
     render_vector_table,
 )
-from fwharden.runner import EXIT_TIMEOUT, RunError, run_firmware
 from fwharden.runtime import include_dir, runtime_sources
+from fwharden.scons.actions import (
+    copy_all,
+    html_report,
+    patch_firmware,
+    report_usage,
+    run_in,
+    run_in_qemu,
+    verify_firmware,
+    write_manifest,
+    write_text,
+)
 from fwharden.toolchain import ToolchainError, build_flags, find_toolchain
 from fwharden.toolchain.tinygo import target_json, tinygo_command
 
@@ -117,162 +115,6 @@ def _size_arg(args: Mapping[str, str], key: str) -> int | None:
     return value
 
 
-def _write_text(target, source, env) -> int:
-    """SCons action: write the text carried by the Value source node to the target file."""
-    write_atomically(Path(str(target[0])), source[0].read())
-    return 0
-
-
-def _report_usage(target, source, env) -> int:
-    """SCons action: memory use per region, written to the target and printed."""
-    profile: Profile = env["FWH_PROFILE"]
-    try:
-        table = describe_usage(region_usage(Path(str(source[0])), profile))
-    except HardenError as exc:
-        print(f"fwharden: error: {exc}", file=sys.stderr)
-        return 1
-    write_atomically(Path(str(target[0])), table)
-    print(f"Memory use of {source[0]} ({profile.name}):\n{table}", end="")
-    return 0
-
-
-def _verify(target, source, env) -> int:
-    """SCons action: prove the linked ELF safe in interrupt context; write JSON, SARIF, text."""
-    profile: Profile = env["FWH_PROFILE"]
-    policy: HardenPolicy = env["FWH_POLICY"]
-    elf = Path(str(source[0]))
-    try:
-        result = verify_elf(elf, profile, policy)
-    except HardenError as exc:
-        print(f"fwharden: error: {exc}", file=sys.stderr)
-        return 2
-    report = describe_report(result)
-    write_atomically(Path(str(target[0])), json.dumps(result_to_dict(result), indent=2,
-                                                      sort_keys=True) + "\n")
-    write_atomically(Path(str(target[1])), json.dumps(result_to_sarif(result), indent=2) + "\n")
-    write_atomically(Path(str(target[2])), report)
-    print(report, end="")
-    failing = {"error": ("error",), "warning": ("error", "warning"), "never": ()}[policy.fail_on]
-    if any(f.severity in failing for f in result.findings):
-        print(f"fwharden: error: {elf}: interrupt-safety check failed (policy fail_on = "
-              f"\"{policy.fail_on}\"); see {target[2]}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _patch(target, source, env) -> int:
-    """SCons action: fill the stack map of the linked ELF (with verify's worst cases)."""
-    linked, report = Path(str(source[0])), Path(str(source[1]))
-    try:
-        data = json.loads(report.read_text())
-        worst = {}
-        for name, key in (("isr", "isr_stack"), ("thread", "thread_stack")):
-            check = data.get(key)
-            if check:
-                worst[name] = WorstCase(check["worst_case"], check["kind"] == "at_least",
-                                        check["kind"] == "unbounded")
-        patch_stackmap(linked, Path(str(target[0])), load_image(linked), worst)
-    except HardenError as exc:
-        print(f"fwharden: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-def _run(target, source, env) -> int:
-    """SCons action for `scons run`: the firmware's exit status becomes scons's.
-
-    SCons reports any failed action as status 2, so the status is kept and the process
-    ends with it once SCons has finished and saved its state (atexit, after sys.exit).
-    """
-    profile: Profile = env["FWH_PROFILE"]
-    try:
-        status = run_firmware(profile, Path(str(source[0])), env["FWH_RUN_TIMEOUT"])
-    except (RunError, ConfigError) as exc:
-        print(f"fwharden: error: {exc}", file=sys.stderr)
-        status = EXIT_TIMEOUT
-    if status != 0:
-        print(f"fwharden: firmware exited with status {status}", file=sys.stderr)
-        atexit.register(_exit_with, status)
-    return 0
-
-
-def _exit_with(status: int) -> None:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
-
-
-def _html_report(target, source, env) -> int:
-    """SCons action: the self-contained HTML report."""
-    profile: Profile = env["FWH_PROFILE"]
-    elf = Path(str(source[0]))
-    try:
-        verify = json.loads(Path(str(source[1])).read_text())
-        usage = region_usage(elf, profile)
-        sections = [dataclasses.asdict(s) for s in placed_sections(elf)]
-        stacks = _stack_spans(elf)
-    except HardenError as exc:
-        print(f"fwharden: error: {exc}", file=sys.stderr)
-        return 2
-    regions = [_usage_row(u) for u in usage]
-    write_atomically(Path(str(target[0])), render_html(env["FWH_PROJECT_NAME"], profile.name,
-                                                       verify, regions, sections, stacks))
-    return 0
-
-
-def _usage_row(usage) -> dict:
-    return {"region": usage.name, "origin": usage.origin, "length": usage.length,
-            "used": usage.used, "percent": round(usage.percent, 2)}
-
-
-def _stack_spans(elf: Path) -> list[dict]:
-    """The stacks fwharden's linker script laid out; none for a vendor linker script."""
-    rows = []
-    image = load_image(elf)
-    if "__fwh_isr_stack_start" not in image.symbols:
-        return rows
-    for entry in stack_entries(image):
-        rows.append({"name": entry.name,
-                     "stack": {"start": entry.base, "size": entry.size},
-                     "guard": {"start": entry.guard_base, "size": entry.guard_size},
-                     "watermark": {"start": entry.base, "size": entry.size},
-                     "mirror": {"start": entry.mirror, "size": entry.mirror_size}})
-    return rows
-
-
-def _manifest(target, source, env) -> int:
-    """SCons action: manifest.json over the artifacts (first sources) and the sources."""
-    profile: Profile = env["FWH_PROFILE"]
-    count = env["FWH_ARTIFACT_COUNT"]
-    files = [Path(str(node)) for node in source]
-    artifacts, sources = files[:count], files[count:]
-    elf = artifacts[0]
-    cflags, defines, ldflags, libs = env["FWH_FLAGS"]
-    try:
-        inputs = ManifestInputs(
-            project=env["FWH_PROJECT_NAME"], board=profile.name,
-            profile=profile_to_dict(profile), toolchain=env["FWH_TOOLS"].kind,
-            tool_versions=env["FWH_TOOLS"].versions, cflags=cflags, defines=defines,
-            ldflags=ldflags, libs=libs, sources=tuple(sources), artifacts=tuple(artifacts),
-            root=Path(env["FWH_ROOT"]), runtime_dir=include_dir(),
-            verify=json.loads(next(p for p in artifacts if p.name == "verify.json").read_text()),
-            memory=tuple(_usage_row(u) for u in region_usage(elf, profile)),
-            stacks=tuple(_stack_spans(elf)),
-            source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"))
-    except HardenError as exc:
-        print(f"fwharden: error: {exc}", file=sys.stderr)
-        return 2
-    write_atomically(Path(str(target[0])), manifest_text(build_manifest(inputs)))
-    return 0
-
-
-def _copy_all(target, source, env) -> int:
-    """SCons action: copy each source to its target, each through a temporary name."""
-    for src, dst in zip(source, target, strict=True):
-        write_atomically(Path(str(dst)), Path(str(src)).read_bytes())
-    return 0
-
-
 def firmware(env, project_file: str = "firmware.toml"):
     """Declare the firmware targets for the board chosen on the command line."""
     path = Path(env.File(project_file).srcnode().abspath)
@@ -314,18 +156,18 @@ def firmware(env, project_file: str = "firmware.toml"):
     env.Clean(linked, map_file)
     verified = env.Command(
         [f"{rel_build}/verify.json", f"{rel_build}/findings.sarif", f"{rel_build}/verify.txt"],
-        linked, Action(_verify, "Verify $SOURCE"), FWH_PROFILE=profile, FWH_POLICY=project.harden)
+        linked, Action(verify_firmware, "Verify $SOURCE"), FWH_PROFILE=profile, FWH_POLICY=project.harden)
     if project.linker == "vendor":
         elf = linked  # the project's own linker script reserves no stack map
     else:
         elf = env.Command(f"{rel_build}/firmware.elf", [linked, verified[0]],
-                          Action(_patch, "Stack map $TARGET"))
+                          Action(patch_firmware, "Stack map $TARGET"))
     binary = env.Command(f"{rel_build}/firmware.bin", elf,
                          Action("$FWH_OBJCOPYCOM", "$FWH_OBJCOPYCOMSTR"), FWH_OBJCOPY_FORMAT="binary")
     ihex = env.Command(f"{rel_build}/firmware.hex", elf,
                        Action("$FWH_OBJCOPYCOM", "$FWH_OBJCOPYCOMSTR"), FWH_OBJCOPY_FORMAT="ihex")
     usage = env.Command(f"{rel_build}/memory-usage.txt", elf,
-                        Action(_report_usage, "Memory usage $TARGET"), FWH_PROFILE=profile)
+                        Action(report_usage, "Memory usage $TARGET"), FWH_PROFILE=profile)
     # The regions come from the profile, not the ELF: a changed map must redo the table.
     env.Depends(usage, env.Value(repr(profile.memory)))
     # The report depends on the policy, the .su frame sizes written with the objects, and
@@ -333,14 +175,14 @@ def firmware(env, project_file: str = "firmware.toml"):
     env.Depends(verified, [env.Value(repr(project.harden)), env.Value(repr(profile)), objects,
                            env.Value(_tool_fingerprint())])
     report = env.Command(f"{rel_build}/report.html", [elf, verified[0]],
-                         Action(_html_report, "HTML report $TARGET"), FWH_PROFILE=profile,
+                         Action(html_report, "HTML report $TARGET"), FWH_PROFILE=profile,
                          FWH_PROJECT_NAME=project.name)
     artifacts = [elf[0], binary[0], ihex[0], map_file, report[0], *verified, usage[0],
                  script_node[0]]
     sources_for_manifest = [env.File(str(p)) for p in sources] + list(extra_sources)
     manifest = env.Command(
         f"{rel_build}/manifest.json", [*artifacts, *sources_for_manifest],
-        Action(_manifest, "Manifest $TARGET"),
+        Action(write_manifest, "Manifest $TARGET"),
         FWH_PROFILE=profile, FWH_PROJECT_NAME=project.name, FWH_TOOLS=tools,
         FWH_FLAGS=(tuple(env["CCFLAGS"]), tuple(env["CPPDEFINES"]), tuple(env["LINKFLAGS"]),
                    tuple(env["FWH_LIBS"])),
@@ -348,7 +190,7 @@ def firmware(env, project_file: str = "firmware.toml"):
     dist_dir = root / "dist" / f"{project.name}-{profile.name}"
     shipped = [*artifacts, manifest[0]]
     dist = env.Command([str(dist_dir / Path(str(node)).name) for node in shipped], shipped,
-                       Action(_copy_all, "Dist $TARGET.dir"))
+                       Action(copy_all, "Dist $TARGET.dir"))
     env.Alias("dist", dist)
     env.Clean(dist, str(dist_dir))
     cdb = env.CompilationDatabase(str(root / "compile_commands.json"))
@@ -356,7 +198,7 @@ def firmware(env, project_file: str = "firmware.toml"):
                manifest, cdb]
     if profile.qemu is not None:
         timeout = float(env["FWH_ARGS"].get("run_timeout", 30))
-        run = env.Alias("run", elf, Action(_run, "Run $SOURCE in QEMU"), FWH_PROFILE=profile,
+        run = env.Alias("run", elf, Action(run_in_qemu, "Run $SOURCE in QEMU"), FWH_PROFILE=profile,
                         FWH_RUN_TIMEOUT=timeout)
         env.AlwaysBuild(run)
     if env.GetOption("clean"):
@@ -418,10 +260,10 @@ def _generated_build(env, project: Project, profile: Profile, settings, tools, l
                    linkflags=[*flags.ldflags, *settings.ldflags],
                    libs=[*flags.libs, *settings.libs])
     script_node = env.Command(script, env.Value(render_linker_script(layout)),
-                              Action(_write_text, "Linker script $TARGET"))
+                              Action(write_text, "Linker script $TARGET"))
     vectors = env.Command(f"{rel_build}/gen/fwh_vectors.c",
                           env.Value(render_vector_table(layout)),
-                          Action(_write_text, "Vector table $TARGET"))
+                          Action(write_text, "Vector table $TARGET"))
     objects = _compile_all(env, sources, root, f"{rel_build}/obj")
     objects += _compile_all(env, runtime_sources(profile.cpu.family), include_dir(),
                             f"{rel_build}/obj/fwharden")
@@ -441,11 +283,11 @@ def _tinygo_build(env, project: Project, profile: Profile, tools, layout, source
     reservation = env.File(f"{rel_build}/gen/fwh_stackmap.c")
     target = env.File(f"{rel_build}/fwharden-{profile.name}.json")
     script_node = env.Command(script, env.Value(render_linker_script(layout, tinygo=True)),
-                              Action(_write_text, "Linker script $TARGET"))
+                              Action(write_text, "Linker script $TARGET"))
     stackmap_c = env.Command(reservation, env.Value(render_stackmap_reservation(layout)),
-                             Action(_write_text, "Stack map reservation $TARGET"))
+                             Action(write_text, "Stack map reservation $TARGET"))
     target_node = env.Command(target, env.Value(target_json(
-        profile, script.abspath, [reservation.abspath])), Action(_write_text, "TinyGo target $TARGET"))
+        profile, script.abspath, [reservation.abspath])), Action(write_text, "TinyGo target $TARGET"))
     output = env.File(f"{rel_build}/firmware.unpatched.elf")
     args = env["FWH_ARGS"]
     command = tinygo_command(tools.cc, target.abspath, output.abspath, ".",
@@ -454,13 +296,9 @@ def _tinygo_build(env, project: Project, profile: Profile, tools, layout, source
                              tags=tuple(args.get("tags", "").replace(",", " ").split()))
     env.Replace(FWH_OBJCOPY=str(tools.objcopy))
     linked = env.Command(output, sources, Action(
-        lambda target, source, env: _run_in(command, project.root), " ".join(command)))
+        lambda target, source, env: run_in(command, project.root), " ".join(command)))
     env.Depends(linked, [script_node, stackmap_c, target_node])
     return [], linked, script_node, [stackmap_c[0]]
-
-
-def _run_in(command: list[str], cwd: Path) -> int:
-    return subprocess.run(command, cwd=cwd, check=False).returncode
 
 
 def _vendor_build(env, project: Project, settings, tools, sources: list[Path], rel_build: str,

@@ -1,0 +1,188 @@
+"""The Python actions of the fwharden SCons tool: each runs one stage on the files SCons
+hands it and writes its target through a temporary file. Stage logic lives in the plain
+modules; these functions only read, call and write, and report failures as one line.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from fwharden.atomic import write_atomically
+from fwharden.board_profiles import ConfigError, Profile
+from fwharden.board_profiles.describe import profile_to_dict
+from fwharden.board_profiles.project import HardenPolicy
+from fwharden.harden import HardenError, describe_usage, placed_sections, region_usage
+from fwharden.harden.html_report import render_html
+from fwharden.harden.image import load_image
+from fwharden.harden.manifest import ManifestInputs, build_manifest, manifest_text
+from fwharden.harden.report import describe_report, result_to_dict, result_to_sarif
+from fwharden.harden.run import verify_elf
+from fwharden.harden.stackmap import WorstCase, patch_stackmap, stack_entries
+from fwharden.runner import EXIT_TIMEOUT, RunError, run_firmware
+from fwharden.runtime import include_dir
+
+
+def write_text(target, source, env) -> int:
+    """SCons action: write the text carried by the Value source node to the target file."""
+    write_atomically(Path(str(target[0])), source[0].read())
+    return 0
+
+
+def report_usage(target, source, env) -> int:
+    """SCons action: memory use per region, written to the target and printed."""
+    profile: Profile = env["FWH_PROFILE"]
+    try:
+        table = describe_usage(region_usage(Path(str(source[0])), profile))
+    except HardenError as exc:
+        print(f"fwharden: error: {exc}", file=sys.stderr)
+        return 1
+    write_atomically(Path(str(target[0])), table)
+    print(f"Memory use of {source[0]} ({profile.name}):\n{table}", end="")
+    return 0
+
+
+def verify_firmware(target, source, env) -> int:
+    """SCons action: prove the linked ELF safe in interrupt context; write JSON, SARIF, text."""
+    profile: Profile = env["FWH_PROFILE"]
+    policy: HardenPolicy = env["FWH_POLICY"]
+    elf = Path(str(source[0]))
+    try:
+        result = verify_elf(elf, profile, policy)
+    except HardenError as exc:
+        print(f"fwharden: error: {exc}", file=sys.stderr)
+        return 2
+    report = describe_report(result)
+    write_atomically(Path(str(target[0])), json.dumps(result_to_dict(result), indent=2,
+                                                      sort_keys=True) + "\n")
+    write_atomically(Path(str(target[1])), json.dumps(result_to_sarif(result), indent=2) + "\n")
+    write_atomically(Path(str(target[2])), report)
+    print(report, end="")
+    failing = {"error": ("error",), "warning": ("error", "warning"), "never": ()}[policy.fail_on]
+    if any(f.severity in failing for f in result.findings):
+        print(f"fwharden: error: {elf}: interrupt-safety check failed (policy fail_on = "
+              f"\"{policy.fail_on}\"); see {target[2]}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def patch_firmware(target, source, env) -> int:
+    """SCons action: fill the stack map of the linked ELF (with verify's worst cases)."""
+    linked, report = Path(str(source[0])), Path(str(source[1]))
+    try:
+        data = json.loads(report.read_text())
+        worst = {}
+        for name, key in (("isr", "isr_stack"), ("thread", "thread_stack")):
+            check = data.get(key)
+            if check:
+                worst[name] = WorstCase(check["worst_case"], check["kind"] == "at_least",
+                                        check["kind"] == "unbounded")
+        patch_stackmap(linked, Path(str(target[0])), load_image(linked), worst)
+    except HardenError as exc:
+        print(f"fwharden: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def html_report(target, source, env) -> int:
+    """SCons action: the self-contained HTML report."""
+    profile: Profile = env["FWH_PROFILE"]
+    elf = Path(str(source[0]))
+    try:
+        verify = json.loads(Path(str(source[1])).read_text())
+        usage = region_usage(elf, profile)
+        sections = [dataclasses.asdict(s) for s in placed_sections(elf)]
+        stacks = stack_spans(elf)
+    except HardenError as exc:
+        print(f"fwharden: error: {exc}", file=sys.stderr)
+        return 2
+    regions = [usage_row(u) for u in usage]
+    write_atomically(Path(str(target[0])), render_html(env["FWH_PROJECT_NAME"], profile.name,
+                                                       verify, regions, sections, stacks))
+    return 0
+
+
+def usage_row(usage) -> dict:
+    return {"region": usage.name, "origin": usage.origin, "length": usage.length,
+            "used": usage.used, "percent": round(usage.percent, 2)}
+
+
+def stack_spans(elf: Path) -> list[dict]:
+    """The stacks fwharden's linker script laid out; none for a vendor linker script."""
+    rows = []
+    image = load_image(elf)
+    if "__fwh_isr_stack_start" not in image.symbols:
+        return rows
+    for entry in stack_entries(image):
+        rows.append({"name": entry.name,
+                     "stack": {"start": entry.base, "size": entry.size},
+                     "guard": {"start": entry.guard_base, "size": entry.guard_size},
+                     "watermark": {"start": entry.base, "size": entry.size},
+                     "mirror": {"start": entry.mirror, "size": entry.mirror_size}})
+    return rows
+
+
+def write_manifest(target, source, env) -> int:
+    """SCons action: manifest.json over the artifacts (first sources) and the sources."""
+    profile: Profile = env["FWH_PROFILE"]
+    count = env["FWH_ARTIFACT_COUNT"]
+    files = [Path(str(node)) for node in source]
+    artifacts, sources = files[:count], files[count:]
+    elf = artifacts[0]
+    cflags, defines, ldflags, libs = env["FWH_FLAGS"]
+    try:
+        inputs = ManifestInputs(
+            project=env["FWH_PROJECT_NAME"], board=profile.name,
+            profile=profile_to_dict(profile), toolchain=env["FWH_TOOLS"].kind,
+            tool_versions=env["FWH_TOOLS"].versions, cflags=cflags, defines=defines,
+            ldflags=ldflags, libs=libs, sources=tuple(sources), artifacts=tuple(artifacts),
+            root=Path(env["FWH_ROOT"]), runtime_dir=include_dir(),
+            verify=json.loads(next(p for p in artifacts if p.name == "verify.json").read_text()),
+            memory=tuple(usage_row(u) for u in region_usage(elf, profile)),
+            stacks=tuple(stack_spans(elf)),
+            source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"))
+    except HardenError as exc:
+        print(f"fwharden: error: {exc}", file=sys.stderr)
+        return 2
+    write_atomically(Path(str(target[0])), manifest_text(build_manifest(inputs)))
+    return 0
+
+
+def copy_all(target, source, env) -> int:
+    """SCons action: copy each source to its target, each through a temporary name."""
+    for src, dst in zip(source, target, strict=True):
+        write_atomically(Path(str(dst)), Path(str(src)).read_bytes())
+    return 0
+
+
+def run_in_qemu(target, source, env) -> int:
+    """SCons action for `scons run`: the firmware's exit status becomes scons's.
+
+    SCons reports any failed action as status 2, so the status is kept and the process
+    ends with it once SCons has finished and saved its state (atexit, after sys.exit).
+    """
+    profile: Profile = env["FWH_PROFILE"]
+    try:
+        status = run_firmware(profile, Path(str(source[0])), env["FWH_RUN_TIMEOUT"])
+    except (RunError, ConfigError) as exc:
+        print(f"fwharden: error: {exc}", file=sys.stderr)
+        status = EXIT_TIMEOUT
+    if status != 0:
+        print(f"fwharden: firmware exited with status {status}", file=sys.stderr)
+        atexit.register(exit_with, status)
+    return 0
+
+
+def exit_with(status: int) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+def run_in(command: list[str], cwd: Path) -> int:
+    return subprocess.run(command, cwd=cwd, check=False).returncode
