@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, REPO, built_copy, fwharden, scons
+from conftest import EXAMPLE, REPO, built_copy, copy_project, fwharden, scons
 from elftools.elf.elffile import ELFFile
 
 from fwharden.harden.stackmap import parse_stackmap
@@ -133,3 +133,20 @@ def test_decode_fault_without_a_fault_line(tmp_path: Path) -> None:
     log.write_text("irq-demo on mps2-an386: low=3 high=3 nested=3\n")
     result = fwharden("decode-fault", "--elf", str(elf), str(log))
     assert result.returncode == 2 and "no FWH-FAULT line" in result.stderr
+
+
+def test_uart_console_from_the_profile(tmp_path: Path) -> None:
+    """A board variant whose [console] is the CMSDK UART: the fault line arrives on the
+    UART (QEMU's stdout), not on semihosting (its stderr); the exit still works."""
+    project = copy_project(FIRMWARE / "overflow", tmp_path / "overflow")
+    (project / "boards").mkdir()
+    (project / "boards" / "mps2-uart.toml").write_text(
+        'schema_version = 1\ninherits = "mps2-an386"\n\n[board]\nname = "mps2-uart"\n\n'
+        '[console]\nkind = "uart"\nuart = "cmsdk"\nbase = 0x40004000\n')
+    toml = project / "firmware.toml"
+    toml.write_text(toml.read_text().replace('sources = ["src/*.c"]',
+                                             'sources = ["src/*.c"]\nboard_dirs = ["boards"]'))
+    result = scons(project, "board=mps2-uart", "run", check=False)
+    assert result.returncode == 70, result.stderr
+    assert "FWH-FAULT v=1 arch=arm type=MemManage" in result.stdout
+    assert "FWH-FAULT" not in result.stderr

@@ -16,6 +16,7 @@ from .errors import ProfileError
 from .model import (
     ARM_ARCHES,
     RISCV_ARCHES,
+    Console,
     Cpu,
     Interrupts,
     MemoryRegion,
@@ -63,7 +64,9 @@ PROFILE_SCHEMA: dict[str, Any] = {
         "layout": str,
     },
     "qemu": {"machine": str, "binary": str, "console": str},
+    "console": {"kind": str, "uart": str, "base": Size},
 }
+UART_TYPES = ("cmsdk", "sifive", "stm32", "stm32f4")
 
 ARM_CORES = {
     "cortex-m0": ("armv6-m", ("none",)),
@@ -135,7 +138,9 @@ def _read_with_parents(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, An
 
 
 def _find_family(name: str, child: Path) -> Path:
-    for directory in (child.parent / "families", child.parent, catalog_dir() / "families"):
+    # A profile inherits a family file or another board (a variant of a catalog board).
+    for directory in (child.parent / "families", child.parent, catalog_dir() / "families",
+                      catalog_dir()):
         candidate = directory / f"{name}.toml"
         if candidate.is_file() and candidate.resolve() != child.resolve():
             return candidate
@@ -173,6 +178,7 @@ def profile_from_data(data: Mapping[str, Any], path: Path, inherits: tuple[str, 
         stacks=_stacks(req),
         qemu=_qemu(req),
         inherits=inherits,
+        console=_console(req, path),
     )
     check_semantics(profile, path)
     return profile
@@ -335,6 +341,19 @@ def _stacks(req: _Required) -> StackPolicy:
         watermark=req.opt("stacks.watermark", Size, 0xC5C5C5C5),
         layout=req.opt("stacks.layout", str, "top"),
     )
+
+
+def _console(req: _Required, path: Path) -> Console:
+    """The runtime's console; a QEMU board defaults to its [qemu] console (semihosting)."""
+    default = req.opt("qemu.console", str, "semihosting") if req.opt("qemu", dict, None) \
+        else "none"
+    kind = _choice(path, "console.kind", req.opt("console.kind", str, default),
+                   ("semihosting", "uart", "none"))
+    if kind != "uart":
+        return Console(kind=kind)
+    uart = _choice(path, "console.uart", req.get("console.uart", str), UART_TYPES)
+    base = req.get("console.base", Size)
+    return Console(kind=kind, uart=uart, base=base)
 
 
 def _qemu(req: _Required) -> Qemu | None:

@@ -133,6 +133,20 @@ class StackPolicy:
 
 
 @dataclass(frozen=True)
+class Console:
+    """Where the runtime's text (FWH-FAULT lines, fwh_puts) goes on this board.
+
+    kind: "semihosting" (a debugger or QEMU), "uart" (`uart` names the peripheral type:
+    "cmsdk" for Arm's CMSDK UART, "sifive" for SiFive's UART, "stm32" for an STM32 USART
+    with ISR/TDR registers, "stm32f4" for the older SR/DR layout) or "none".
+    """
+
+    kind: str = "none"
+    uart: str = ""
+    base: int = 0
+
+
+@dataclass(frozen=True)
 class Qemu:
     """How to run this board under QEMU (only for boards QEMU emulates)."""
 
@@ -157,6 +171,7 @@ class Profile:
     stacks: StackPolicy
     qemu: Qemu | None = None
     inherits: tuple[str, ...] = field(default=())
+    console: Console = Console()
 
     def region(self, name: str) -> MemoryRegion:
         """The region called `name`; the loader has already checked that it exists."""

@@ -106,8 +106,15 @@ def board_defines(profile: Profile) -> tuple[str, ...]:
     ]
     if profile.cpu.has_fpu and profile.cpu.float_abi != "soft":
         defines.append("FWH_HAS_FPU=1")
-    if profile.qemu is not None and profile.qemu.console == "semihosting":
+    console = profile.console
+    if console.kind == "semihosting":
         defines.append("FWH_CONSOLE_SEMIHOSTING=1")
+    elif console.kind == "uart":
+        defines += [f"FWH_CONSOLE_UART_{console.uart.upper()}=1",
+                    f"FWH_CONSOLE_UART_BASE=0x{console.base:08X}u"]
+    if profile.qemu is not None:
+        # Under QEMU the run ends through semihosting, whatever the console is.
+        defines.append("FWH_EXIT_SEMIHOSTING=1")
     return tuple(defines)
 
 

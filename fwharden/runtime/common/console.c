@@ -1,10 +1,18 @@
-/* Console and exit for the runtime: Arm/RISC-V semihosting on QEMU boards.
+/* Console and exit for the runtime, as the board profile's [console] table says.
  *
  * Semihosting operations (Arm "Semihosting for AArch32 and AArch64", 2.0): SYS_WRITE0
  * (0x04) writes a string, SYS_EXIT_EXTENDED (0x20) with {ADP_Stopped_ApplicationExit,
  * status} carries a full exit status (plain SYS_EXIT only gives 0 or 1).
  * NOTE: a semihosting call without a debugger attached faults on real hardware, so the
- * build only defines FWH_CONSOLE_SEMIHOSTING for boards with a [qemu] table.
+ * build only uses it where the profile says so (QEMU boards, or a board with a probe).
+ * UARTs are polled, transmit only, and assume the clock and pins are already set up by
+ * the application (or, under QEMU, need no set-up):
+ *   cmsdk:   Arm CMSDK APB UART: DATA +0x0, STATE +0x4 (bit 0 TX full), CTRL +0x8 (TX_EN),
+ *            BAUDDIV +0x10 (>= 16) (Arm DDI 0479C, 4.3)
+ *   sifive:  SiFive UART: txdata +0x0 (bit 31 full), txctrl +0x8 (bit 0 txen)
+ *            (FE310-G002 manual, 18.4)
+ *   stm32:   STM32 USART with ISR +0x1C (bit 7 TXE) and TDR +0x28 (RM0433, 48.7)
+ *   stm32f4: STM32F4 USART with SR +0x0 (bit 7 TXE) and DR +0x4 (RM0090, 30.6)
  */
 #include <stdint.h>
 
@@ -14,7 +22,7 @@
 #define SYS_EXIT_EXTENDED 0x20u
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026u
 
-#if defined(FWH_CONSOLE_SEMIHOSTING)
+#if defined(FWH_CONSOLE_SEMIHOSTING) || defined(FWH_EXIT_SEMIHOSTING)
 static uint32_t semihost(uint32_t op, const void *arg)
 {
 #if defined(FWH_ARCH_ARM)
@@ -38,10 +46,51 @@ static uint32_t semihost(uint32_t op, const void *arg)
 }
 #endif
 
+#if defined(FWH_CONSOLE_UART_BASE)
+#define UART_REG(offset) (*(volatile uint32_t *)(FWH_CONSOLE_UART_BASE + (offset)))
+
+static void uart_putc(char c)
+{
+#if defined(FWH_CONSOLE_UART_CMSDK)
+    static uint8_t ready;
+    if (!ready) {
+        UART_REG(0x10) = 16u;   /* BAUDDIV: the smallest legal divider */
+        UART_REG(0x08) |= 1u;   /* CTRL.TX_EN */
+        ready = 1u;
+    }
+    while (UART_REG(0x04) & 1u) {
+    }
+    UART_REG(0x00) = (uint8_t)c;
+#elif defined(FWH_CONSOLE_UART_SIFIVE)
+    UART_REG(0x08) |= 1u;       /* txctrl.txen */
+    while (UART_REG(0x00) & 0x80000000u) {
+    }
+    UART_REG(0x00) = (uint8_t)c;
+#elif defined(FWH_CONSOLE_UART_STM32)
+    while ((UART_REG(0x1C) & 0x80u) == 0u) {
+    }
+    UART_REG(0x28) = (uint8_t)c;
+#elif defined(FWH_CONSOLE_UART_STM32F4)
+    while ((UART_REG(0x00) & 0x80u) == 0u) {
+    }
+    UART_REG(0x04) = (uint8_t)c;
+#else
+#error "FWH_CONSOLE_UART_BASE set without a UART type"
+#endif
+}
+#endif
+
 void fwh_puts(const char *text)
 {
 #if defined(FWH_CONSOLE_SEMIHOSTING)
     semihost(SYS_WRITE0, text);
+#elif defined(FWH_CONSOLE_UART_BASE)
+    for (; *text != '\0'; ++text) {
+        if (*text == '\n') {
+            uart_putc('\r');
+        }
+        uart_putc(*text);
+    }
 #else
     (void)text;
 #endif
@@ -72,7 +121,7 @@ void fwh_put_dec(uint32_t value)
 
 void fwh_exit(int status)
 {
-#if defined(FWH_CONSOLE_SEMIHOSTING)
+#if defined(FWH_CONSOLE_SEMIHOSTING) || defined(FWH_EXIT_SEMIHOSTING)
     const uint32_t block[2] = {ADP_STOPPED_APPLICATION_EXIT, (uint32_t)status};
     semihost(SYS_EXIT_EXTENDED, block);
 #else
