@@ -76,6 +76,8 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
                    "watermark": profile.stacks.watermark, "layout": profile.stacks.layout},
         "qemu": ({"machine": profile.qemu.machine, "binary": profile.qemu.binary,
                   "console": profile.qemu.console} if profile.qemu else None),
+        "console": {"kind": profile.console.kind, "uart": profile.console.uart or None,
+                    "base": profile.console.base or None},
     }
 
 
@@ -111,6 +113,9 @@ def describe_profile(profile: Profile) -> str:
         f"thread {_size(profile.stacks.thread_size)}, guard {profile.stacks.guard_size} B, "
         f"watermark 0x{profile.stacks.watermark:08x}, layout {profile.stacks.layout}",
     ]
+    console = profile.console
+    lines.append(f"  console     {console.kind}" + (
+        f" ({console.uart} UART at 0x{console.base:08x})" if console.kind == "uart" else ""))
     if profile.qemu:
         lines.append(f"  qemu        {profile.qemu.binary} -M {profile.qemu.machine}, "
                      f"console {profile.qemu.console}")

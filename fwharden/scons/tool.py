@@ -32,9 +32,13 @@ def generate(env) -> None:
     env.SetDefault(
         FWH_ARGS={},
         FWH_LIBS=[],
-        FWH_LINKCOM="$LINK -o $TARGET $LINKFLAGS $SOURCES $FWH_LIBS",
+        # Outputs go to a temporary name and are renamed when complete, so an interrupted
+        # build never leaves an ELF, .bin or .hex that looks finished.
+        FWH_LINKCOM=("$LINK -o ${TARGET}.tmp $LINKFLAGS $SOURCES $FWH_LIBS "
+                     "&& mv -f ${TARGET}.tmp $TARGET"),
         FWH_LINKCOMSTR="",
-        FWH_OBJCOPYCOM="$FWH_OBJCOPY -O $FWH_OBJCOPY_FORMAT $SOURCE $TARGET",
+        FWH_OBJCOPYCOM=("$FWH_OBJCOPY -O $FWH_OBJCOPY_FORMAT $SOURCE ${TARGET}.tmp "
+                        "&& mv -f ${TARGET}.tmp $TARGET"),
         FWH_OBJCOPYCOMSTR="",
         COMPILATIONDB_USE_ABSPATH=True,
     )
