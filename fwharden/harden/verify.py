@@ -20,6 +20,7 @@ from .bounds import (
     Bound,
     Depths,
     compute_depths,
+    deepest_path,
     function_frames,
     switched_root_depth,
 )
@@ -28,7 +29,7 @@ from .errors import HardenError
 from .frames import FrameSize
 from .image import Image
 from .rules import rule_set
-from .vectors import Root, VectorTable, find_roots
+from .vectors import Root, VectorTable, find_roots, vector_label
 
 # Exception entry pushes 8 words, 26 with the FP context (ARM DDI 0403E B1.5.7); with
 # CCR.STKALIGN the core may add one padding word to 8-align the frame.
@@ -59,6 +60,7 @@ RULE_TEXT = {
                        "the call target is not inside any function of the symbol table"),
     "config": ("configuration does not match the ELF", "fix firmware.toml [harden]"),
 }
+_RANK_KIND = {EXACT: 0, AT_LEAST: 1, UNBOUNDED: 2}
 DEFAULT_SEVERITY = {"indirect-call": "error", "recursion": "error", "isr-stack-overflow": "error",
                     "thread-stack-overflow": "error", "stack-unproven": "warning",
                     "dynamic-stack": "warning", "undecodable": "warning",
@@ -190,7 +192,6 @@ def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize
                    verdicts: dict, severity: dict[str, str]) -> list[Finding]:
     """Breadth-first from the root: the shortest path to each problem, deterministic order.
     The walk does not continue into a forbidden function: its insides are its own problem."""
-    image = graph.image
     start = root.function.address
     parent: dict[int, Edge | None] = {start: None}
     queue = deque([start])
@@ -251,15 +252,11 @@ def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize
                                    via=edge.kind))
                 continue
             queue.append(edge.callee)
-    del image
     return out
 
 
 def _interrupt(table: VectorTable, graph: CallGraph, depths: Depths,
                frames: dict[int, FrameSize], root: Root) -> InterruptReport:
-    from .bounds import deepest_path
-    from .vectors import vector_label
-
     address = root.function.address
     chain = [(root.name, frames[address].bytes)]
     for edge in deepest_path(depths, address):
@@ -326,7 +323,6 @@ def _isr_stack(image: Image, profile: Profile | None, policy: HardenPolicy, tabl
     return StackCheck("interrupt stack", _symbol_size(image, "isr"), worst, tuple(rows))
 
 
-_RANK_KIND = {EXACT: 0, AT_LEAST: 1, UNBOUNDED: 2}
 
 
 def _deepest(items: list[InterruptReport]) -> Bound:
