@@ -68,3 +68,29 @@ def test_clean_example_passes(arm_elf: Path) -> None:
     result = fwharden("verify", str(arm_elf), "--board", "mps2-an386")
     assert result.returncode == 0, result.stdout
     assert "verdict: PASS" in result.stdout and "no findings" in result.stdout
+
+
+@pytest.mark.parametrize(("edits", "board", "source"), [
+    ([], None, "section .isr_vector"),
+    (["--rename-section", ".isr_vector=.startup_table"], None, "symbol fwh_vector_table"),
+    (["--rename-section", ".isr_vector=.startup_table", "--strip-symbol", "fwh_vector_table"],
+     "mps2-an386", "boot address 0x00000000 of board mps2-an386"),
+    (["--rename-section", ".isr_vector=.startup_table", "--strip-symbol", "fwh_vector_table"],
+     None, "word 1 = entry point"),
+])
+def test_vector_table_is_found_every_way(arm_elf: Path, tmp_path: Path, edits: list[str],
+                                         board: str | None, source: str) -> None:
+    import json
+    import subprocess
+
+    elf = tmp_path / "edited.elf"
+    subprocess.run(["arm-none-eabi-objcopy", *edits, str(arm_elf), str(elf)], check=True)
+    args = ["verify", str(elf), "--json", str(tmp_path / "r.json")]
+    if board:
+        args += ["--board", board]
+    result = fwharden(*args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["vector_table"]["source"] == source
+    names = {i["name"] for i in report["interrupts"]}
+    assert {"UART0RX_IRQHandler", "UART0TX_IRQHandler"} <= names
