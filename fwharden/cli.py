@@ -135,8 +135,15 @@ def cmd_verify(args: argparse.Namespace, out: Writer) -> int:
 
 
 def cmd_decode_fault(args: argparse.Namespace, out: Writer) -> int:
-    log = sys.stdin.read() if args.log == "-" else _read_text(Path(args.log))
-    decoded = decode_fault(Path(args.elf), log)
+    if args.record:
+        try:
+            record = Path(args.log).read_bytes()
+        except OSError as exc:
+            raise HardenError(f"{args.log}: cannot read ({exc.strerror})") from None
+        decoded = decode_fault(Path(args.elf), "", record)
+    else:
+        log = sys.stdin.read() if args.log == "-" else _read_text(Path(args.log))
+        decoded = decode_fault(Path(args.elf), log)
     out.emit(fault_to_dict(decoded), describe_fault(decoded))
     return 0
 
@@ -257,7 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("decode-fault", parents=[shared],
                        help="turn a FWH-FAULT line into fault words, symbols and lines")
     p.add_argument("--elf", required=True, help="the firmware that printed the fault")
-    p.add_argument("log", help="log file with the FWH-FAULT line ('-': standard input)")
+    p.add_argument("log", help="log file with the FWH-FAULT line ('-': standard input), or "
+                   "with --record a binary dump of the .noinit fault record")
+    p.add_argument("--record", action="store_true",
+                   help="LOG is the raw fwh_last_fault record, not console text")
     p.set_defaults(func=cmd_decode_fault)
 
     p = sub.add_parser("run", help="run a firmware in QEMU; exit with its status")

@@ -150,3 +150,45 @@ def test_uart_console_from_the_profile(tmp_path: Path) -> None:
     assert result.returncode == 70, result.stderr
     assert "FWH-FAULT v=1 arch=arm type=MemManage" in result.stdout
     assert "FWH-FAULT" not in result.stderr
+
+
+def _struct_members(elf: Path, name: str) -> list[tuple[str, int]]:
+    """(member, byte offset) of a C struct, from the ELF's DWARF."""
+    with elf.open("rb") as stream:
+        dwarf = ELFFile(stream).get_dwarf_info()
+        for unit in dwarf.iter_CUs():
+            for die in unit.iter_DIEs():
+                attr = die.attributes.get("DW_AT_name")
+                if die.tag == "DW_TAG_structure_type" and attr and attr.value == name.encode():
+                    return [(child.attributes["DW_AT_name"].value.decode(),
+                             child.attributes["DW_AT_data_member_location"].value)
+                            for child in die.iter_children() if child.tag == "DW_TAG_member"]
+    raise AssertionError(f"struct {name} not in {elf}")
+
+
+@pytest.mark.parametrize("board", ["mps2-an386", "sifive-e"])
+def test_raw_fault_record_decodes(board: str, tmp_path: Path) -> None:
+    """decode-fault --record reads the .noinit record; its layout is the runtime's struct."""
+    from fwharden.harden.faults import ARM_RECORD, RECORD_MAGIC, RISCV_RECORD
+
+    elf = built_copy(FIRMWARE / "overflow", tmp_path / "overflow", board)
+    members = _struct_members(elf, "fwh_fault_record")
+    expected = ARM_RECORD if board.startswith("mps2") else RISCV_RECORD
+    assert members == [("magic", 0)] + [(n, 4 * (i + 1)) for i, n in enumerate(expected)]
+    # A record as the runtime leaves it after the overflow the guard stops.
+    result = run(board, elf)
+    line = next(x for x in (result.stdout + result.stderr).splitlines()
+                if x.startswith("FWH-FAULT"))
+    fields = {k: int(v, 16) for k, v in (p.split("=") for p in line.split()[4:])
+              if "@" not in k and v.startswith("0x")}
+    fields["count"] = 1
+    values = [RECORD_MAGIC] + [fields[name] for name in expected]
+    raw = tmp_path / "record.bin"
+    raw.write_bytes(b"".join(v.to_bytes(4, "little") for v in values))
+    text = fwharden("decode-fault", "--elf", str(elf), "--record", str(raw), "--json")
+    assert text.returncode == 0, text.stderr
+    data = json.loads(text.stdout)
+    assert data["stack"] == "isr" and "overflow of the interrupt stack" in data["summary"]
+    assert data["pc"]["function"] == "overflow_body"
+    bad = fwharden("decode-fault", "--elf", str(elf), "--record", str(elf))
+    assert bad.returncode == 2 and "not a fwharden fault record" in bad.stderr

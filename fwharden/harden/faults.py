@@ -139,9 +139,37 @@ def _stack_name(image: Image, stack_id: int | None) -> str | None:
     return None
 
 
-def decode_fault(elf: Path, log_text: str) -> DecodedFault:
-    fault = find_fault_line(log_text)
+# The runtime's .noinit fault record (runtime/cortex_m/guard.c, runtime/riscv/guard.c):
+# a magic word, then these 32-bit fields in order.
+RECORD_MAGIC = 0x46574846
+ARM_RECORD = ("ipsr", "cfsr", "hfsr", "mmfar", "bfar", "exc_return", "msp", "psp", "r0", "r1",
+              "r2", "r3", "r12", "lr", "pc", "xpsr", "stack", "count")
+RISCV_RECORD = ("mcause", "mepc", "mtval", "sp", "ra", "stack", "count")
+ARM_FAULT_NAMES = {3: "HardFault", 4: "MemManage", 5: "BusFault", 6: "UsageFault"}
+
+
+def fault_from_record(data: bytes, family: str) -> FaultLine:
+    """A raw fwh_last_fault record (e.g. `dump binary memory` from a debugger)."""
+    names = ARM_RECORD if family == "arm" else RISCV_RECORD
+    size = 4 * (1 + len(names))
+    if len(data) < size or int.from_bytes(data[:4], "little") != RECORD_MAGIC:
+        raise HardenError(f"not a fwharden fault record: need {size} bytes starting with "
+                          f"0x{RECORD_MAGIC:08x} (the fwh_last_fault object in .noinit)")
+    values = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "little") for i in range(len(names))]
+    fields = dict(zip(names, values, strict=True))
+    if family == "arm":
+        kind = ARM_FAULT_NAMES.get(fields["ipsr"], "Exception")
+        # The record keeps the frame only when it was valid (stacking errors zero it).
+        fields["frame"] = 0 if fields["cfsr"] & ((1 << 4) | (1 << 12)) else 1
+    else:
+        kind = RISCV_CAUSES.get(fields["mcause"], "exception").replace(" ", "-")
+    return FaultLine(family, kind, fields)
+
+
+def decode_fault(elf: Path, log_text: str, record: bytes | None = None) -> DecodedFault:
     image = load_image(elf)
+    fault = fault_from_record(record, image.family) if record is not None else \
+        find_fault_line(log_text)
     if fault.arch != image.family:
         raise HardenError(f"{elf}: the fault line is from an {fault.arch} firmware, this ELF is "
                           f"{image.family}; fix: pass the ELF that produced the log")
