@@ -66,7 +66,7 @@ PROFILE_SCHEMA: dict[str, Any] = {
     "qemu": {"machine": str, "binary": str, "console": str},
     "console": {"kind": str, "uart": str, "base": Size},
 }
-UART_TYPES = ("cmsdk", "sifive", "stm32", "stm32f4")
+UART_TYPES = ("cmsdk", "sifive", "stm32", "stm32f4", "lpuart")
 
 ARM_CORES = {
     "cortex-m0": ("armv6-m", ("none",)),

@@ -138,7 +138,8 @@ class Console:
 
     kind: "semihosting" (a debugger or QEMU), "uart" (`uart` names the peripheral type:
     "cmsdk" for Arm's CMSDK UART, "sifive" for SiFive's UART, "stm32" for an STM32 USART
-    with ISR/TDR registers, "stm32f4" for the older SR/DR layout) or "none".
+    with ISR/TDR registers, "stm32f4" for the older SR/DR layout, "lpuart" for NXP's LPUART)
+    or "none".
     """
 
     kind: str = "none"

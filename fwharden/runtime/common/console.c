@@ -13,6 +13,7 @@
  *            (FE310-G002 manual, 18.4)
  *   stm32:   STM32 USART with ISR +0x1C (bit 7 TXE) and TDR +0x28 (RM0433, 48.7)
  *   stm32f4: STM32F4 USART with SR +0x0 (bit 7 TXE) and DR +0x4 (RM0090, 30.6)
+ *   lpuart:  NXP LPUART with STAT +0x14 (bit 23 TDRE) and DATA +0x1C (IMXRT1064RM, 49.4)
  */
 #include <stdint.h>
 
@@ -74,6 +75,10 @@ static void uart_putc(char c)
     while ((UART_REG(0x00) & 0x80u) == 0u) {
     }
     UART_REG(0x04) = (uint8_t)c;
+#elif defined(FWH_CONSOLE_UART_LPUART)
+    while ((UART_REG(0x14) & (1u << 23)) == 0u) {
+    }
+    UART_REG(0x1C) = (uint8_t)c;
 #else
 #error "FWH_CONSOLE_UART_BASE set without a UART type"
 #endif
