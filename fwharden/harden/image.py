@@ -312,7 +312,3 @@ def _arm_uses_fp(elf: ELFFile) -> bool:
     except _PARSE_ERRORS:
         return True
     return False
-
-
-def elf_family(elf: ELFFile) -> str:
-    return MACHINES[elf["e_machine"]]

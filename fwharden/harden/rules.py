@@ -181,11 +181,6 @@ class RuleSet:
                     return category, name
         return None
 
-    def allow_reason(self, names: tuple[str, ...]) -> str | None:
-        for name in (*names, *(base_name(n) for n in names)):
-            if name in self.allowed:
-                return self.allowed[name]
-        return None
 
 
 def rule_set(forbid: tuple[tuple[str, str], ...] = (),

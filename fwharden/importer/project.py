@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fwharden.board_profiles import ConfigError, list_boards
 
-from .makefile import Makefile, read_makefile
+from .makefile import read_makefile
 
 _MCU_DEFINE = re.compile(r"^-D(STM32[A-Z]\d{3})[A-Za-z0-9]*$")
 _OPT = re.compile(r"^-O([0123sgz])$")
@@ -131,9 +131,3 @@ fail_on = "error"
 """
     warnings += [w for w in makefile.warnings if w not in warnings]
     return ImportResult(name=name, board=chosen, firmware_toml=text, warnings=warnings)
-
-
-def mcu_mismatches(makefile: Makefile, profile_flags: tuple[str, ...]) -> list[str]:
-    """CPU/FPU/float-ABI words of the Makefile that the board profile would not use."""
-    words = [*makefile.words("CPU"), *makefile.words("FPU"), *makefile.words("FLOAT-ABI")]
-    return [w for w in words if w not in profile_flags]
