@@ -89,3 +89,9 @@ def test_noop_rebuild_runs_no_tool_and_clean_removes_everything(example: Path) -
     scons(example, "-c", "board=mps2-an500", "isr_size=2K")
     assert not (example / "build").exists()
     assert not (example / "compile_commands.json").exists()
+
+
+def test_bad_run_timeout_is_one_line(example: Path) -> None:
+    result = scons(example, "board=mps2-an500", "run_timeout=abc", check=False)
+    assert result.returncode == 2
+    assert "run_timeout: 'abc' is not a positive number" in _one_error_line(result.stderr)

@@ -98,6 +98,14 @@ def select(project_file: Path, args: Mapping[str, str]) -> Selection:
             raise ConfigError("command line", "opt", f"'{args['opt']}' is not an -O level",
                               f"use one of: {', '.join(OPT_LEVELS)}")
         project = dataclasses.replace(project, opt=args["opt"])
+    if "run_timeout" in args:
+        try:
+            if float(args["run_timeout"]) <= 0:
+                raise ValueError
+        except ValueError:
+            raise ConfigError("command line", "run_timeout",
+                              f"'{args['run_timeout']}' is not a positive number of seconds",
+                              "write e.g. run_timeout=60") from None
     toolchain = args.get("toolchain", project.toolchain)
     if toolchain not in ("gcc", "clang", "tinygo"):
         raise ConfigError("command line", "toolchain", f"'{toolchain}' is not supported",
