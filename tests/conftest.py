@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "irq-demo"
 DATA = Path(__file__).resolve().parent / "data"
 GOLDEN = Path(__file__).resolve().parent / "golden"
+FIRMWARE = Path(__file__).resolve().parent / "firmware"
 
 ARM_BOARDS = ("stm32h743", "stm32f407", "imxrt1064", "mps2-an386", "mps2-an500")
 RISCV_BOARDS = ("gd32vf103", "fe310", "sifive-e")

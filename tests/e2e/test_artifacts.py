@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import EXAMPLE, built_copy, copy_project, fwharden, scons
+from conftest import EXAMPLE, FIRMWARE, REPO, built_copy, copy_project, fwharden, scons
 
 from fwharden.harden.manifest import manifest_schema, sha256_file
 
@@ -88,14 +88,14 @@ def _png_is_not_blank(path: Path) -> tuple[int, int, int]:
 
 def test_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert shutil.which("chromium"), "chromium is missing: ./bootstrap installs it"
-    project = copy_project(Path(__file__).parent / "firmware" / "verify", tmp_path / "fw")
+    project = copy_project(FIRMWARE / "verify", tmp_path / "fw")
     scons(project, "board=mps2-an500")
     report = project / "build" / "mps2-an500" / "report.html"
     html = report.read_text()
     assert "<script" not in html and "http://" not in html.replace(
         "http://www.w3.org/2000/svg", "")
     assert "memory map" in html and "TIMER0_IRQHandler" in html and "src/scenarios.c:" in html
-    shot = Path(__file__).parent.parent / "build" / "report-screenshot.png"
+    shot = REPO / "build" / "report-screenshot.png"
     shot.parent.mkdir(exist_ok=True)
     result = subprocess.run(
         ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
