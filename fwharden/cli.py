@@ -29,9 +29,9 @@ from fwharden.board_profiles.project import (
     load_project,
 )
 from fwharden.harden import HardenError, describe_usage, region_usage
-from fwharden.harden.faults import decode_fault, describe_fault, fault_to_dict
-from fwharden.harden.report import describe_report, result_to_dict, result_to_sarif
-from fwharden.harden.run import verify_elf
+from fwharden.harden.analysis.run import verify_elf
+from fwharden.harden.faults.decode import decode_fault, describe_fault, fault_to_dict
+from fwharden.harden.report.text import describe_report, result_to_dict, result_to_sarif
 from fwharden.importer.project import import_makefile
 from fwharden.linker import build_layout, render_linker_script, render_stackmap_reservation
 from fwharden.linker.describe import describe_layout, layout_to_dict

@@ -1,11 +1,11 @@
-"""Everything after the link: ELF image, memory use, and (later) the interrupt-safety proof.
+"""Everything after the link: ELF image, memory use, and the interrupt-safety proof.
 
 Reads the ELF; never reads TOML, never prints.
 """
 
+from .elf.image import open_elf
 from .errors import HardenError
-from .image import open_elf
-from .usage import RegionUsage, describe_usage, outside_regions, placed_sections, region_usage
+from .report.usage import RegionUsage, describe_usage, outside_regions, placed_sections, region_usage
 
 __all__ = [
     "HardenError",

@@ -47,8 +47,8 @@ def report_usage(target, source, env) -> int:
 
 def verify_firmware(target, source, env) -> int:
     """SCons action: prove the linked ELF safe in interrupt context; write JSON, SARIF, text."""
-    from fwharden.harden.report import describe_report, result_to_dict, result_to_sarif
-    from fwharden.harden.run import verify_elf
+    from fwharden.harden.analysis.run import verify_elf
+    from fwharden.harden.report.text import describe_report, result_to_dict, result_to_sarif
     profile: Profile = env["FWH_PROFILE"]
     policy: HardenPolicy = env["FWH_POLICY"]
     elf = Path(str(source[0]))
@@ -73,8 +73,8 @@ def verify_firmware(target, source, env) -> int:
 
 def patch_firmware(target, source, env) -> int:
     """SCons action: fill the stack map of the linked ELF (with verify's worst cases)."""
-    from fwharden.harden.image import load_image
-    from fwharden.harden.stackmap import WorstCase, patch_stackmap
+    from fwharden.harden.elf.image import load_image
+    from fwharden.harden.faults.stackmap import WorstCase, patch_stackmap
     linked, report = Path(str(source[0])), Path(str(source[1]))
     try:
         data = json.loads(report.read_text())
@@ -94,7 +94,7 @@ def patch_firmware(target, source, env) -> int:
 def html_report(target, source, env) -> int:
     """SCons action: the self-contained HTML report."""
     from fwharden.harden import placed_sections, region_usage
-    from fwharden.harden.html_report import render_html
+    from fwharden.harden.report.html import render_html
     profile: Profile = env["FWH_PROFILE"]
     elf = Path(str(source[0]))
     try:
@@ -118,8 +118,8 @@ def usage_row(usage) -> dict:
 
 def stack_spans(elf: Path) -> list[dict]:
     """The stacks fwharden's linker script laid out; none for a vendor linker script."""
-    from fwharden.harden.image import load_image
-    from fwharden.harden.stackmap import stack_entries
+    from fwharden.harden.elf.image import load_image
+    from fwharden.harden.faults.stackmap import stack_entries
     rows = []
     image = load_image(elf)
     if "__fwh_isr_stack_start" not in image.symbols:
@@ -136,7 +136,7 @@ def stack_spans(elf: Path) -> list[dict]:
 def write_manifest(target, source, env) -> int:
     """SCons action: manifest.json over the artifacts (first sources) and the sources."""
     from fwharden.harden import region_usage
-    from fwharden.harden.manifest import ManifestInputs, build_manifest, manifest_text
+    from fwharden.harden.report.manifest import ManifestInputs, build_manifest, manifest_text
     profile: Profile = env["FWH_PROFILE"]
     count = env["FWH_ARTIFACT_COUNT"]
     files = [Path(str(node)) for node in source]

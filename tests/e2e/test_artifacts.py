@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from conftest import EXAMPLE, FIRMWARE, REPO, built_copy, copy_project, fwharden, scons
 
-from fwharden.harden.manifest import manifest_schema, sha256_file
+from fwharden.harden.report.manifest import manifest_schema, sha256_file
 
 REPRODUCED = ("firmware.elf", "firmware.bin", "firmware.hex", "manifest.json")
 

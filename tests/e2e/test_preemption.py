@@ -9,7 +9,7 @@ from conftest import EXAMPLE, built_copy, copy_project, scons
 
 from fwharden.board_profiles import load_profile
 from fwharden.board_profiles.project import HardenPolicy
-from fwharden.harden.run import verify_elf
+from fwharden.harden.analysis.run import verify_elf
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 from conftest import EXAMPLE, REPO, built_copy, copy_project, fwharden, scons
 from elftools.elf.elffile import ELFFile
 
-from fwharden.harden.stackmap import parse_stackmap
+from fwharden.harden.faults.stackmap import parse_stackmap
 
 QEMU_BOARDS = ("mps2-an500", "mps2-an386", "sifive-e")
 FIRMWARE = REPO / "tests" / "firmware"
@@ -169,7 +169,7 @@ def _struct_members(elf: Path, name: str) -> list[tuple[str, int]]:
 @pytest.mark.parametrize("board", ["mps2-an386", "sifive-e"])
 def test_raw_fault_record_decodes(board: str, tmp_path: Path) -> None:
     """decode-fault --record reads the .noinit record; its layout is the runtime's struct."""
-    from fwharden.harden.faults import ARM_RECORD, RECORD_MAGIC, RISCV_RECORD
+    from fwharden.harden.faults.decode import ARM_RECORD, RECORD_MAGIC, RISCV_RECORD
 
     elf = built_copy(FIRMWARE / "overflow", tmp_path / "overflow", board)
     members = _struct_members(elf, "fwh_fault_record")

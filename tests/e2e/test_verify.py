@@ -140,10 +140,10 @@ def test_cli_verify_matches_the_build_and_exits_1(report, tmp_path: Path) -> Non
 def test_prologue_decoding_agrees_with_stack_usage_files(report) -> None:
     """The disassembly's frame equals the compiler's .su value for every function with one,
     except variadic functions, where GCC's .su leaves out the register save area."""
-    from fwharden.harden.arm_code import decode_arm
-    from fwharden.harden.frames import load_stack_usage
-    from fwharden.harden.image import load_image
-    from fwharden.harden.riscv_code import decode_riscv
+    from fwharden.harden.analysis.frames import load_stack_usage
+    from fwharden.harden.elf.image import load_image
+    from fwharden.harden.isa.rv32 import decode_riscv
+    from fwharden.harden.isa.thumb import decode_arm
 
     _, _, out = report
     image = load_image(out / "firmware.elf")

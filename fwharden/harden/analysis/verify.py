@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 
 from fwharden.board_profiles import Profile
 from fwharden.board_profiles.project import HardenPolicy
-
-from .bounds import (
+from fwharden.harden.analysis.bounds import (
     AT_LEAST,
     EXACT,
     UNBOUNDED,
@@ -24,12 +23,12 @@ from .bounds import (
     function_frames,
     switched_root_depth,
 )
-from .callgraph import CallGraph, Edge
-from .errors import HardenError
-from .frames import FrameSize
-from .image import Image
-from .rules import rule_set
-from .vectors import Root, VectorTable, find_roots, vector_label
+from fwharden.harden.analysis.callgraph import CallGraph, Edge
+from fwharden.harden.analysis.frames import FrameSize
+from fwharden.harden.analysis.roots import Root, VectorTable, find_roots, vector_label
+from fwharden.harden.analysis.rules import rule_set
+from fwharden.harden.elf.image import Image
+from fwharden.harden.errors import HardenError
 
 # Exception entry pushes 8 words, 26 with the FP context (ARM DDI 0403E B1.5.7); with
 # CCR.STKALIGN the core may add one padding word to 8-align the frame.

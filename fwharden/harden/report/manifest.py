@@ -108,7 +108,7 @@ def build_manifest(inputs: ManifestInputs) -> dict[str, Any]:
 
 
 def manifest_schema() -> dict[str, Any]:
-    text = resources.files("fwharden.harden").joinpath("manifest.schema.json").read_text()
+    text = resources.files("fwharden.harden.report").joinpath("manifest.schema.json").read_text()
     return json.loads(text)
 
 

@@ -18,10 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fwharden.board_profiles import Profile
-
-from .errors import HardenError
-from .image import Function, Image
-from .riscv_code import CAPSTONE_RV, CsrWrite, decode_riscv
+from fwharden.harden.elf.image import Function, Image
+from fwharden.harden.errors import HardenError
+from fwharden.harden.isa.rv32 import CAPSTONE_RV, CsrWrite, decode_riscv
 
 ARM_TABLE_SYMBOLS = ("fwh_vector_table", "g_pfnVectors", "__isr_vector", "__Vectors",
                      "__vector_table", "_vector_table", "vector_table", "__vectors", "_vectors")

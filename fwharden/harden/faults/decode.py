@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import HardenError
-from .image import Image, load_image
-from .lines import LineTable
-from .stackmap import SECTION, parse_stackmap
+from fwharden.harden.elf.image import Image, load_image
+from fwharden.harden.elf.lines import LineTable
+from fwharden.harden.errors import HardenError
+from fwharden.harden.faults.stackmap import SECTION, parse_stackmap
 
 _FIELD = re.compile(r"(\w+)=(\S+)")
 _WORDS = re.compile(r"(\w+)@(0x[0-9a-fA-F]+)=([0-9a-fA-Fx,]+)")
@@ -227,8 +227,8 @@ def _running_handlers(image: Image, lines: LineTable, fault: FaultLine,
                       pc: Location | None) -> list[Location]:
     """Which interrupt handler was running. ARM: the exception number in the stacked xPSR
     names the vector. Otherwise: every handler whose call graph reaches the faulting PC."""
-    from .callgraph import CallGraph
-    from .vectors import find_roots
+    from fwharden.harden.analysis.callgraph import CallGraph
+    from fwharden.harden.analysis.roots import find_roots
 
     try:
         table = find_roots(image, None)

@@ -20,11 +20,11 @@ from elftools.construct import ConstructError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
-from .errors import HardenError
+from fwharden.harden.errors import HardenError
 
 MACHINES = {"EM_ARM": "arm", "EM_RISCV": "riscv"}
 # Exceptions pyelftools raises on damaged or truncated input.
-_PARSE_ERRORS = (ELFError, ConstructError, ValueError, KeyError, IndexError, struct.error,
+PARSE_ERRORS = (ELFError, ConstructError, ValueError, KeyError, IndexError, struct.error,
                  EOFError, UnicodeDecodeError)
 
 
@@ -39,7 +39,7 @@ def open_elf(path: Path) -> Iterator[ELFFile]:
         try:
             elf = ELFFile(stream)
             machine = elf["e_machine"]
-        except _PARSE_ERRORS as exc:
+        except PARSE_ERRORS as exc:
             raise HardenError(f"{path}: not an ELF file ({exc})") from None
         if machine not in MACHINES or elf.elfclass != 32:
             raise HardenError(f"{path}: {machine} ELF{elf.elfclass} is not a 32-bit ARM or "
@@ -170,7 +170,7 @@ def load_image(path: Path) -> Image:
     with open_elf(path) as elf:
         try:
             return _load(path, elf)
-        except _PARSE_ERRORS as exc:
+        except PARSE_ERRORS as exc:
             raise HardenError(f"{path}: damaged or truncated ELF ({exc})") from None
 
 
@@ -309,6 +309,6 @@ def _arm_uses_fp(elf: ELFFile) -> bool:
                 for attribute in subsub.iter_attributes():
                     if attribute.tag == "TAG_FP_ARCH" and attribute.value:
                         return True
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return True
     return False

@@ -15,9 +15,8 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 
 from fwharden.board_profiles import Profile
-
-from .errors import HardenError
-from .image import open_elf
+from fwharden.harden.elf.image import open_elf
+from fwharden.harden.errors import HardenError
 
 
 @dataclass(frozen=True)

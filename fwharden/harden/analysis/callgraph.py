@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .arm_code import decode_arm
-from .code import CallSite, Decoded
-from .image import Function, Image
-from .riscv_code import decode_riscv
+from fwharden.harden.elf.image import Function, Image
+from fwharden.harden.isa.model import CallSite, Decoded
+from fwharden.harden.isa.rv32 import decode_riscv
+from fwharden.harden.isa.thumb import decode_arm
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,8 @@ import dataclasses
 from typing import Any
 
 from fwharden import __version__
-
-from .lines import LineTable
-from .verify import RULE_TEXT, StackCheck, VerifyResult
+from fwharden.harden.analysis.verify import RULE_TEXT, StackCheck, VerifyResult
+from fwharden.harden.elf.lines import LineTable
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning", "note": "note"}

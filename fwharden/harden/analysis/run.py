@@ -6,12 +6,11 @@ from pathlib import Path
 
 from fwharden.board_profiles import Profile
 from fwharden.board_profiles.project import HardenPolicy
-
-from .frames import load_stack_usage
-from .image import load_image
-from .lines import load_lines
-from .report import with_locations
-from .verify import VerifyResult, verify
+from fwharden.harden.analysis.frames import load_stack_usage
+from fwharden.harden.analysis.verify import VerifyResult, verify
+from fwharden.harden.elf.image import load_image
+from fwharden.harden.elf.lines import load_lines
+from fwharden.harden.report.text import with_locations
 
 
 def stack_usage_files(elf: Path, extra: list[Path] | None = None) -> list[Path]:

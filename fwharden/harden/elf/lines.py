@@ -12,7 +12,7 @@ import bisect
 import posixpath
 from pathlib import Path
 
-from .image import _PARSE_ERRORS, open_elf
+from fwharden.harden.elf.image import PARSE_ERRORS, open_elf
 
 
 def _decode(value: object) -> str:
@@ -30,7 +30,7 @@ class LineTable:
     def lookup(self, address: int) -> tuple[str, int] | None:
         try:
             rows = self._rows_for(address)
-        except _PARSE_ERRORS:
+        except PARSE_ERRORS:
             return None
         index = bisect.bisect_right(rows, (address, "\U0010ffff", 1 << 30)) - 1
         if index < 0:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .callgraph import CallGraph, Edge
-from .frames import FrameSize
-from .rules import base_name
+from fwharden.harden.analysis.callgraph import CallGraph, Edge
+from fwharden.harden.analysis.frames import FrameSize
+from fwharden.harden.analysis.rules import base_name
 
 EXACT, AT_LEAST, UNBOUNDED = "exact", "at_least", "unbounded"
 _RANK = {EXACT: 0, AT_LEAST: 1, UNBOUNDED: 2}

@@ -24,8 +24,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import HardenError
-from .image import Image
+from fwharden.harden.elf.image import Image
+from fwharden.harden.errors import HardenError
 
 MAGIC = 0x53485746  # "FWHS"
 VERSION = 1
@@ -142,7 +142,7 @@ def _check_patch(path: Path, original: bytes, offset: int, content: bytes) -> No
     every byte outside it is the linker's."""
     import lief
 
-    from .image import open_elf
+    from fwharden.harden.elf.image import open_elf
 
     data = path.read_bytes()
     end = offset + len(content)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .image import Function
+from fwharden.harden.elf.image import Function
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import capstone
 
-from .arm_code import read_only_table
-from .code import CallSite, Decoded
-from .image import Function, Image
+from fwharden.harden.elf.image import Function, Image
+from fwharden.harden.isa.model import CallSite, Decoded
+from fwharden.harden.isa.tables import read_only_table
 
 CAPSTONE_RV = capstone.Cs(capstone.CS_ARCH_RISCV, capstone.CS_MODE_RISCV32 | capstone.CS_MODE_RISCVC)
 

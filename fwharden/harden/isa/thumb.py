@@ -24,9 +24,10 @@ import re
 import capstone
 from capstone import arm_const
 
-from .code import CallSite, Decoded
-from .disasm import Listing
-from .image import Function, Image
+from fwharden.harden.elf.image import Function, Image
+from fwharden.harden.isa.listing import Listing
+from fwharden.harden.isa.model import CallSite, Decoded
+from fwharden.harden.isa.tables import read_only_table
 
 _CS = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
 
@@ -464,26 +465,3 @@ def _indirect(image: Image, address: int, kind: str, reg: str, consts: dict[str,
             label = sym.name if sym else f"0x{tables[reg]:08x}"
             return CallSite(address, kind, entries, depth, f"table {label}")
     return CallSite(address, kind, (), depth)
-
-
-def read_only_table(image: Image, base: int) -> tuple[int, ...]:
-    """Function addresses in the read-only table object at `base` (zeros skipped).
-
-    NOTE: only tables in non-writable sections are trusted: a table in RAM can be changed
-    at run time, so its link-time contents prove nothing.
-    """
-    section = image.section_at(base)
-    sym = image.data_symbol_at(base)
-    if section is None or section.writable or sym is None or sym.address != base or sym.size < 4:
-        return ()
-    entries = []
-    for offset in range(0, sym.size - sym.size % 4, 4):
-        word = image.word(base + offset)
-        if not word:
-            continue
-        target = word & ~1 if image.family == "arm" else word
-        func = image.function_at(target)
-        if func is None or func.address != target:
-            return ()  # not a table of function addresses
-        entries.append(target)
-    return tuple(dict.fromkeys(entries))
