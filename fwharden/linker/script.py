@@ -389,7 +389,7 @@ def _asserts(layout: Layout, tinygo: bool = False) -> str:
         ]
     lines += [
         f"ASSERT(__fwh_stackmap_end - __fwh_stackmap_start == {layout.stackmap_size}, "
-        '"ERROR(fwharden): the stack map reservation is not the {layout.stackmap_size} bytes '
+        f'"ERROR(fwharden): the stack map reservation is not the {layout.stackmap_size} bytes '
         'this script expects; fix: link the fwh_vectors.c generated with this script and '
         'no other .fwh_stackmap section");',
         f"ASSERT(__fwh_heap_end - __fwh_heap_start == {p.placement.heap_size}, "
