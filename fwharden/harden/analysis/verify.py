@@ -149,12 +149,15 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     findings: list[Finding] = []
     for message in graph.config_errors:
         findings.append(_finding("config", severity, "-", (), "-", None, message))
-    seen_sites: set[tuple[str, str, int | None]] = set()
     # Which rule (if any) each function breaks, decided once for all roots.
     verdicts = {address: rules.match(graph.function(address).names) for address in graph.edges}
-    # Handlers first, so a finding reached both from a handler and through the RISC-V
-    # trap entry's dispatch is reported once, with the handler as its root.
+    # One finding per root and site, never de-duplicated across roots: when EXTI0, EXTI2 and
+    # TIM6 reach iprintf through one shared error handler, each of them is unsafe and each
+    # gets its own finding with its own path (a report listing only the first would make
+    # the others look clean). Handlers come before the RISC-V trap entry, which reaches the
+    # same sites again through its dispatch.
     for root in sorted(roots, key=lambda r: r.kind == "trap-entry"):
+        seen_sites: set[tuple[str, str, int | None]] = set()
         for finding in _root_findings(graph, depths, frames, root, verdicts, severity):
             key = (finding.rule, finding.callee, finding.site)
             if key not in seen_sites:
