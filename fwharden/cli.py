@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fwharden import __version__
-from fwharden.atomic import write_atomically
+from fwharden.atomic import OutputError, write_atomically
 from fwharden.board_profiles import ConfigError, list_boards, load_profile
 from fwharden.board_profiles.describe import (
     describe_boards,
@@ -29,10 +29,18 @@ from fwharden.board_profiles.project import (
     load_project,
 )
 from fwharden.harden import HardenError, describe_usage, region_usage
-from fwharden.harden.analysis.run import verify_elf
+from fwharden.harden.analysis.run import su_files_in, verify_elf
 from fwharden.harden.faults.decode import decode_fault, describe_fault, fault_to_dict
 from fwharden.harden.report.text import describe_report, result_to_dict, result_to_sarif
 from fwharden.importer.project import import_makefile
+from fwharden.inputs import (
+    RECORD_LIMIT,
+    TEXT_LIMIT,
+    InputError,
+    one_line,
+    read_bounded,
+    read_stream_bounded,
+)
 from fwharden.linker import build_layout, render_linker_script, render_stackmap_reservation
 from fwharden.linker.describe import describe_layout, layout_to_dict
 from fwharden.runner import EXIT_TIMEOUT, RunError, run_firmware
@@ -76,12 +84,16 @@ def cmd_linker_script(args: argparse.Namespace, out: Writer) -> int:
     if args.layout:
         profile = apply_stack_overrides(profile, StackOverrides(layout=args.layout),
                                         Path("command line"), prefix="")
-    text = render_linker_script(build_layout(profile))
-    if args.output:
-        write_atomically(Path(args.output), text)
-    else:
-        sys.stdout.write(text)
+    write_output(args.output or "-", render_linker_script(build_layout(profile)))
     return 0
+
+
+def write_output(name: str, text: str) -> None:
+    """An output option's file, written atomically; `-` is standard output."""
+    if name == "-":
+        sys.stdout.write(text)
+    else:
+        write_atomically(Path(name), text)
 
 
 def cmd_toolchains(args: argparse.Namespace, out: Writer) -> int:
@@ -120,39 +132,36 @@ def cmd_verify(args: argparse.Namespace, out: Writer) -> int:
         policy = project.harden
         if profile is None:
             profile = load_profile(project.board, project.board_dirs)
+    if args.json == "-" and args.sarif == "-":
+        raise OutputError("--json - and --sarif -: only one of them can go to standard output")
     elf = Path(args.elf)
-    su_files = None
-    if args.su_dir:
-        su_files = sorted(p for d in args.su_dir for p in Path(d).rglob("*.su"))
-    result = verify_elf(elf, profile, policy, su_files)
+    su_files = [*(args.su or ()), *su_files_in(args.su_dir or ())]
+    result = verify_elf(elf, profile, policy, su_files=su_files)
     if args.json:
-        write_atomically(Path(args.json), json.dumps(result_to_dict(result), indent=2,
-                                                     sort_keys=True) + "\n")
+        write_output(args.json, json.dumps(result_to_dict(result), indent=2,
+                                           sort_keys=True) + "\n")
     if args.sarif:
-        write_atomically(Path(args.sarif), json.dumps(result_to_sarif(result), indent=2) + "\n")
-    sys.stdout.write(describe_report(result))
+        write_output(args.sarif, json.dumps(result_to_sarif(result), indent=2) + "\n")
+    # With JSON or SARIF on standard output, the text report goes to stderr so the
+    # output stays parseable.
+    text_out = sys.stderr if "-" in (args.json, args.sarif) else sys.stdout
+    text_out.write(describe_report(result))
     return 1 if result.verdict == "fail" else 0
 
 
 def cmd_decode_fault(args: argparse.Namespace, out: Writer) -> int:
+    limit = RECORD_LIMIT if args.record else TEXT_LIMIT
+    try:
+        data = (read_stream_bounded(sys.stdin.buffer, limit) if args.log == "-"
+                else read_bounded(Path(args.log), limit))
+    except InputError as exc:
+        raise HardenError(f"{args.log}: {exc}") from None
     if args.record:
-        try:
-            record = Path(args.log).read_bytes()
-        except OSError as exc:
-            raise HardenError(f"{args.log}: cannot read ({exc.strerror})") from None
-        decoded = decode_fault(Path(args.elf), "", record)
+        decoded = decode_fault(Path(args.elf), "", data)
     else:
-        log = sys.stdin.read() if args.log == "-" else _read_text(Path(args.log))
-        decoded = decode_fault(Path(args.elf), log)
+        decoded = decode_fault(Path(args.elf), data.decode("utf-8", errors="replace"))
     out.emit(fault_to_dict(decoded), describe_fault(decoded))
     return 0
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise HardenError(f"{path}: cannot read ({exc.strerror})") from None
 
 
 def cmd_run(args: argparse.Namespace, out: Writer) -> int:
@@ -258,7 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT", help="write the JSON report here")
     p.add_argument("--sarif", metavar="OUT", help="write SARIF 2.1.0 findings here")
     p.add_argument("--su-dir", action="append", metavar="DIR",
-                   help="where the build's .su files are (default: next to the ELF)")
+                   help="read every .su file below DIR (repeatable; default: none, frames "
+                   "from the disassembly)")
+    p.add_argument("--su", action="append", metavar="FILE",
+                   help="one .su stack-usage file of the build (repeatable)")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("decode-fault", parents=[shared],
@@ -309,8 +321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         as_json = getattr(args, "json", False) is True
         return func(args, Writer(as_json))
-    except (ConfigError, ToolchainError, HardenError) as exc:
-        print(f"fwharden: error: {exc}", file=sys.stderr)
+    except (ConfigError, ToolchainError, HardenError, OutputError) as exc:
+        print(f"fwharden: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except RunError as exc:
         print(f"fwharden: error: {exc}", file=sys.stderr)

@@ -52,8 +52,12 @@ def verify_firmware(target, source, env) -> int:
     profile: Profile = env["FWH_PROFILE"]
     policy: HardenPolicy = env["FWH_POLICY"]
     elf = Path(str(source[0]))
+    # FWH_SU_FILES: the .su file of every object this build compiled (set by build.py).
+    # Until it is set, the build's own object directory, never a walk above it.
+    su_files = [Path(str(p)) for p in env.get("FWH_SU_FILES", ())] or \
+        sorted((elf.parent / "obj").rglob("*.su"))
     try:
-        result = verify_elf(elf, profile, policy)
+        result = verify_elf(elf, profile, policy, su_files=su_files)
     except HardenError as exc:
         print(f"fwharden: error: {exc}", file=sys.stderr)
         return 2

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from fwharden.harden.errors import HardenError
+from fwharden.inputs import STACK_USAGE_LIMIT, InputError, read_bounded
+
 
 @dataclass(frozen=True)
 class FrameSize:
@@ -41,11 +44,13 @@ def load_stack_usage(paths: list[Path]) -> dict[str, FrameSize]:
     """Frames by function name from several .su files; names seen twice are dropped."""
     frames: dict[str, FrameSize] = {}
     ambiguous: set[str] = set()
-    for path in sorted(paths):
+    for path in sorted(set(paths)):
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
+            text = read_bounded(path, STACK_USAGE_LIMIT).decode("utf-8", "replace")
+        except InputError as exc:
+            if str(exc) == "file not found":
+                continue  # listed by the build for a source that writes none (assembly)
+            raise HardenError(f"{path}: {exc}") from None
         for name, frame in parse_su(text):
             if name in frames and frames[name] != frame:
                 ambiguous.add(name)

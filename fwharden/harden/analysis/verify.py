@@ -271,8 +271,14 @@ def _interrupt(table: VectorTable, graph: CallGraph, depths: Depths,
 
 def _symbol_size(image: Image, name: str) -> int | None:
     size = image.symbols.get(f"__fwh_{name}_stack_size")
-    if size is None and f"__fwh_{name}_stack_end" in image.symbols:
-        size = image.symbols[f"__fwh_{name}_stack_end"] - image.symbols[f"__fwh_{name}_stack_start"]
+    end = image.symbols.get(f"__fwh_{name}_stack_end")
+    if size is None and end is not None:
+        start = image.symbols.get(f"__fwh_{name}_stack_start")
+        if start is None or start > end:
+            raise HardenError(f"{image.path}: symbol __fwh_{name}_stack_end without a "
+                              f"__fwh_{name}_stack_start below it; fix: link with the linker "
+                              "script fwharden generates, or define both")
+        size = end - start
     return size
 
 

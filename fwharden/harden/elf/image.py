@@ -15,32 +15,33 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from elftools.common.exceptions import ELFError
+from elftools.common.exceptions import DWARFError, ELFError
 from elftools.construct import ConstructError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from fwharden.harden.errors import HardenError
+from fwharden.inputs import ELF_LIMIT, InputError, open_regular, printable
 
 MACHINES = {"EM_ARM": "arm", "EM_RISCV": "riscv"}
 # Exceptions pyelftools raises on damaged or truncated input.
-PARSE_ERRORS = (ELFError, ConstructError, ValueError, KeyError, IndexError, struct.error,
-                 EOFError, UnicodeDecodeError)
+PARSE_ERRORS = (ELFError, ConstructError, DWARFError, ValueError, KeyError, IndexError,
+                struct.error, EOFError, UnicodeDecodeError)
 
 
 @contextmanager
 def open_elf(path: Path) -> Iterator[ELFFile]:
     """An open ELFFile for a 32-bit ARM or RISC-V executable; HardenError otherwise."""
     try:
-        stream = path.open("rb")
-    except OSError as exc:
-        raise HardenError(f"{path}: cannot open ({exc.strerror})") from None
+        stream = open_regular(path, ELF_LIMIT)
+    except InputError as exc:
+        raise HardenError(f"{path}: cannot open: {exc}") from None
     with stream:
         try:
             elf = ELFFile(stream)
             machine = elf["e_machine"]
         except PARSE_ERRORS as exc:
-            raise HardenError(f"{path}: not an ELF file ({exc})") from None
+            raise HardenError(f"{path}: not an ELF file ({printable(str(exc))})") from None
         if machine not in MACHINES or elf.elfclass != 32:
             raise HardenError(f"{path}: {machine} ELF{elf.elfclass} is not a 32-bit ARM or "
                               "RISC-V firmware")
@@ -171,7 +172,7 @@ def load_image(path: Path) -> Image:
         try:
             return _load(path, elf)
         except PARSE_ERRORS as exc:
-            raise HardenError(f"{path}: damaged or truncated ELF ({exc})") from None
+            raise HardenError(f"{path}: damaged or truncated ELF ({printable(str(exc))})") from None
 
 
 def _load(path: Path, elf: ELFFile) -> Image:
@@ -183,7 +184,7 @@ def _load(path: Path, elf: ELFFile) -> Image:
             continue
         data = b"" if sec["sh_type"] == "SHT_NOBITS" else sec.data()
         if sec["sh_type"] != "SHT_NOBITS" and len(data) != sec["sh_size"]:
-            raise HardenError(f"{path}: section {sec.name} is truncated")
+            raise HardenError(f"{path}: section {printable(sec.name)} is truncated")
         sections.append(Section(sec.name, sec["sh_addr"], sec["sh_size"],
                                 bool(flags & SH_FLAGS.SHF_EXECINSTR),
                                 bool(flags & SH_FLAGS.SHF_WRITE), data))

@@ -13,6 +13,14 @@ import posixpath
 from pathlib import Path
 
 from fwharden.harden.elf.image import PARSE_ERRORS, open_elf
+from fwharden.harden.errors import HardenError
+from fwharden.inputs import printable
+
+# pyelftools checks DWARF structure with assert, and damaged attribute forms and opcodes
+# surface as NotImplementedError, AttributeError or TypeError (a None where a header field
+# should be); a DIE tree that points back at itself as RecursionError. All are bad input.
+DWARF_ERRORS = (*PARSE_ERRORS, AssertionError, NotImplementedError, AttributeError, TypeError,
+                RecursionError, OverflowError, ZeroDivisionError)
 
 
 def _decode(value: object) -> str:
@@ -28,10 +36,15 @@ class LineTable:
         self._all: list[tuple[int, str, int]] | None = None
 
     def lookup(self, address: int) -> tuple[str, int] | None:
+        """(file, line) of `address`; None where the ELF has no line table for it.
+        HardenError naming the file when the DWARF is damaged."""
         try:
             rows = self._rows_for(address)
-        except PARSE_ERRORS:
-            return None
+        except DWARF_ERRORS as exc:
+            detail = printable(f"{type(exc).__name__}: {exc}" if str(exc) else
+                               type(exc).__name__)
+            raise HardenError(f"{self.path}: damaged DWARF debug information ({detail}); "
+                              "fix: rebuild, or strip the debug sections (-g0)") from None
         index = bisect.bisect_right(rows, (address, "\U0010ffff", 1 << 30)) - 1
         if index < 0:
             return None
@@ -43,6 +56,8 @@ class LineTable:
             if not elf.has_dwarf_info():
                 return []
             dwarf = elf.get_dwarf_info()
+            if dwarf.debug_line_sec is None:  # e.g. objcopy --remove-section .debug_line
+                return []
             aranges = dwarf.get_aranges()
             offset = aranges.cu_offset_at_addr(address) if aranges is not None else None
             if offset is None:

@@ -18,12 +18,11 @@ and string tables: ../shared/ARCHITECTURE.md, "Library facts".)
 
 from __future__ import annotations
 
-import os
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from fwharden.atomic import write_atomically
 from fwharden.harden.elf.image import Image
 from fwharden.harden.errors import HardenError
 
@@ -123,17 +122,8 @@ def patch_stackmap(source: Path, target: Path, image: Image,
     content = build_stackmap(stack_entries(image), pattern, worst, size)
     original = source.read_bytes()
     patched = original[:offset] + content + original[offset + size:]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(patched)
-        _check_patch(Path(tmp), original, offset, content)
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(target, patched, executable=True,
+                     check=lambda tmp: _check_patch(tmp, original, offset, content))
     return content
 
 
