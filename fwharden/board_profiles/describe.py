@@ -64,7 +64,9 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
                        "irq_count": profile.interrupts.irq_count,
                        "priority_bits": profile.interrupts.priority_bits,
                        "vector_count": profile.vector_count,
-                       "names": dict(profile.interrupts.names)},
+                       "names": dict(profile.interrupts.names),
+                       "handlers": dict(profile.interrupts.handlers),
+                       "lines": _lines(profile)},
         "placement": {"boot": profile.placement.boot,
                       "boot_address": profile.placement.boot_address,
                       "text": profile.placement.text, "rodata": profile.placement.rodata,
@@ -113,6 +115,7 @@ def describe_profile(profile: Profile) -> str:
         f"thread {_size(profile.stacks.thread_size)}, guard {profile.stacks.guard_size} B, "
         f"watermark 0x{profile.stacks.watermark:08x}, layout {profile.stacks.layout}",
     ]
+    lines += _describe_lines(profile)
     console = profile.console
     lines.append(f"  console     {console.kind}" + (
         f" ({console.uart} UART at 0x{console.base:08x})" if console.kind == "uart" else ""))
@@ -120,3 +123,26 @@ def describe_profile(profile: Profile) -> str:
         lines.append(f"  qemu        {profile.qemu.binary} -M {profile.qemu.machine}, "
                      f"console {profile.qemu.console}")
     return "\n".join(lines) + "\n"
+
+
+def _lines(profile: Profile) -> list[dict[str, object]]:
+    """Each named interrupt line: number, vendor name and, where it is a vector, the handler
+    symbol the table installs (PLIC sources are dispatched by MachineExternal_Handler)."""
+    vectored = not profile.interrupts.external
+    return [{"irq": number, "name": name,
+             "handler": profile.interrupts.handler_of(number) if vectored else None}
+            for name, number in sorted(profile.interrupts.names, key=lambda item: item[1])]
+
+
+def _describe_lines(profile: Profile) -> list[str]:
+    rows = _lines(profile)
+    if not rows:
+        return []
+    named = len(rows)
+    title = ("PLIC sources (dispatched by MachineExternal_Handler)"
+             if profile.interrupts.external else "interrupt lines (vector: handler)")
+    out = [f"  {title}: {named} named of {profile.interrupts.irq_count}"]
+    for row in rows:
+        handler = f"  {row['handler']}" if row["handler"] else ""
+        out.append(f"    {row['irq']:>4}  {row['name']:<28}{handler}".rstrip())
+    return out

@@ -44,6 +44,7 @@ PROFILE_SCHEMA: dict[str, Any] = {
         "irq_count": int,
         "priority_bits": int,
         "names": Table(int),
+        "handlers": Table(int),
     },
     "placement": {
         "boot": str,
@@ -306,14 +307,25 @@ def _interrupts(req: _Required, cpu: Cpu, path: Path) -> Interrupts:
         raise ProfileError(path, "interrupts.priority_bits", f"{priority_bits} is out of range",
                            "give the implemented priority bits (1..8)")
     names = req.opt("interrupts.names", dict, {})
-    for name, number in names.items():
-        if not 0 <= number < irq_count:
-            raise ProfileError(path, f"interrupts.names.{name}",
-                               f"IRQ {number} is outside 0..{irq_count - 1}",
-                               "correct the IRQ number or interrupts.irq_count")
+    handlers = req.opt("interrupts.handlers", dict, {})
+    for table, entries in (("names", names), ("handlers", handlers)):
+        for name, number in entries.items():
+            if not 0 <= number < irq_count:
+                raise ProfileError(path, f"interrupts.{table}.{name}",
+                                   f"IRQ {number} is outside 0..{irq_count - 1}",
+                                   "correct the IRQ number or interrupts.irq_count")
+    for table, entries in (("names", names), ("handlers", handlers)):
+        seen: dict[int, str] = {}
+        for name, number in entries.items():
+            if number in seen:
+                raise ProfileError(path, f"interrupts.{table}.{name}",
+                                   f"IRQ {number} is already {seen[number]}",
+                                   "give each interrupt line one entry")
+            seen[number] = name
     ordered = tuple(sorted(names.items(), key=lambda item: item[1]))
     return Interrupts(controller=controller, irq_count=irq_count, priority_bits=priority_bits,
-                      external=external, names=ordered)
+                      external=external, names=ordered,
+                      handlers=tuple(sorted(handlers.items(), key=lambda item: item[1])))
 
 
 def _placement(req: _Required, memory: tuple[MemoryRegion, ...]) -> Placement:

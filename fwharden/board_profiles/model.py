@@ -90,13 +90,19 @@ class Protection:
 
 @dataclass(frozen=True)
 class Interrupts:
-    """The interrupt controller and the interrupt lines the vector table must cover."""
+    """The interrupt controller and the interrupt lines the vector table must cover.
+
+    `names` are the vendor's names of the lines (the CMSIS header's `<NAME>_IRQn`);
+    `handlers` the few lines whose start-up file installs a handler not called
+    `<NAME>_IRQHandler` (STM32F407's HASH_RNG_IRQHandler for RNG, GD32's eclic_mtip_handler).
+    """
 
     controller: str
     irq_count: int
     priority_bits: int
     external: str = ""
     names: tuple[tuple[str, int], ...] = ()
+    handlers: tuple[tuple[str, int], ...] = ()
 
     def name_of(self, irq: int) -> str:
         """The peripheral name of an IRQ line, or a numbered one (IRQ42)."""
@@ -104,6 +110,15 @@ class Interrupts:
             if number == irq:
                 return name
         return f"IRQ{irq}"
+
+    def handler_of(self, irq: int) -> str:
+        """The handler symbol the vendor's start-up file installs for a line: an explicit
+        `handlers` entry, else `<NAME>_IRQHandler`, else `IRQ<n>_Handler` (unnamed)."""
+        for handler, number in self.handlers:
+            if number == irq:
+                return handler
+        name = self.name_of(irq)
+        return f"{name}_IRQHandler" if name != f"IRQ{irq}" else f"IRQ{irq}_Handler"
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,9 @@ RISCV_CLINT = {3: "MachineSoftware_Handler", 7: "MachineTimer_Handler",
 
 
 def irq_handler_name(profile: Profile, irq: int) -> str:
-    """CMSIS style `<NAME>_IRQHandler` for a named line, else `IRQ<n>_Handler`."""
-    name = profile.interrupts.name_of(irq)
-    return f"{name}_IRQHandler" if name != f"IRQ{irq}" else f"IRQ{irq}_Handler"
+    """The vendor's handler name for a line (CMSIS `<NAME>_IRQHandler`, or the profile's
+    `[interrupts.handlers]` entry), else `IRQ<n>_Handler`."""
+    return profile.interrupts.handler_of(irq)
 
 
 def vector_entries(profile: Profile) -> list[str | None]:

@@ -14,8 +14,8 @@
 #define MTIME_LO (*(volatile uint32_t *)0xD1000000u)
 /* ECLIC interrupt enable bytes: clicintie[i] at 0xD2001001 + 4 * i. */
 #define ECLIC_IE(i) (*(volatile uint8_t *)(0xD2001001u + 4u * (i)))
-#define LOW_HANDLER CLIC_INT_SFT_IRQHandler
-#define HIGH_HANDLER CLIC_INT_TMR_IRQHandler
+#define LOW_HANDLER eclic_msip_handler  /* the GD32VF103 firmware library's names */
+#define HIGH_HANDLER eclic_mtip_handler
 #else
 #define MSIP (*(volatile uint32_t *)0x02000000u)
 #define MTIMECMP_LO (*(volatile uint32_t *)0x02004000u)
