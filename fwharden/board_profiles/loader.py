@@ -7,10 +7,13 @@ the file, the key and the fix. Nothing here prints.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from fwharden.inputs import printable
 
 from .errors import ProfileError
 from .model import (
@@ -84,6 +87,9 @@ STACK_LAYOUTS = ("top", "flip")
 CONSOLES = ("semihosting", "uart")
 # ARMv7-M NVIC: at most 496 external interrupts (ARM DDI 0403E B3.4.1).
 MAX_NVIC_IRQS = 496
+
+
+C_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def catalog_dir() -> Path:
@@ -310,6 +316,11 @@ def _interrupts(req: _Required, cpu: Cpu, path: Path) -> Interrupts:
     handlers = req.opt("interrupts.handlers", dict, {})
     for table, entries in (("names", names), ("handlers", handlers)):
         for name, number in entries.items():
+            # The name becomes a handler symbol in the generated vector table (C).
+            if not C_IDENTIFIER.match(name):
+                raise ProfileError(path, f"interrupts.{table}.{printable(name)}",
+                                   "is not a C identifier",
+                                   "use letters, digits and _ (not first a digit), e.g. UART0_IRQ")
             if not 0 <= number < irq_count:
                 raise ProfileError(path, f"interrupts.{table}.{name}",
                                    f"IRQ {number} is outside 0..{irq_count - 1}",
@@ -365,6 +376,9 @@ def _console(req: _Required, path: Path) -> Console:
         return Console(kind=kind)
     uart = _choice(path, "console.uart", req.get("console.uart", str), UART_TYPES)
     base = req.get("console.base", Size)
+    if not 0 <= base <= 0xFFFFFFFF:  # pasted into the runtime's C as a 32-bit address
+        raise ProfileError(path, "console.base", f"{base:#x} is outside the 32-bit address "
+                           "space", "give the UART's base address, e.g. 0x40004000")
     return Console(kind=kind, uart=uart, base=base)
 
 

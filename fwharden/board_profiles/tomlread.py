@@ -17,6 +17,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
+from fwharden.inputs import CONFIG_LIMIT, InputError, one_line, read_bounded
+
 from .errors import ConfigError
 
 _SIZE = re.compile(r"^\s*(0x[0-9a-fA-F]+|\d+)\s*([KkMmGg])?(i?B)?\s*$")
@@ -25,18 +27,55 @@ _SCALE = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 ErrorFactory = Callable[[Path, str, str, str], ConfigError]
 
 
+# Deeper than any real profile or project (they nest three levels); deeper input is refused
+# before tomllib parses it, whose recursive descent ends in RecursionError near 1,000.
+MAX_NESTING = 64
+
+
 def read_toml(path: Path, error: ErrorFactory) -> dict[str, Any]:
-    """Parse `path`; a missing file or a syntax error becomes `error(...)`."""
+    """Parse `path`; a missing file, a non-UTF-8 byte, a syntax error or nesting beyond
+    MAX_NESTING becomes `error(...)` naming the file (and line)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error(path, "", "file not found", "check the path") from None
-    except OSError as exc:
-        raise error(path, "", f"cannot read ({exc.strerror})", "check permissions") from None
+        raw = read_bounded(path, CONFIG_LIMIT)
+    except InputError as exc:
+        fix = "check the path" if str(exc) == "file not found" else "give a TOML file"
+        raise error(path, "", str(exc), fix) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise error(path, "", f"line {line}: byte 0x{raw[exc.start]:02x} is not UTF-8 "
+                    "(TOML files are UTF-8)", "save the file as UTF-8") from None
+    depth_line = _too_deep(text)
+    if depth_line:
+        raise error(path, "", f"line {depth_line}: arrays or inline tables nest deeper than "
+                    f"{MAX_NESTING} levels", "flatten the value") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise error(path, "", f"not valid TOML ({exc})", "correct the TOML syntax") from None
+        raise error(path, "", f"not valid TOML ({one_line(str(exc))})",
+                    "correct the TOML syntax") from None
+    except RecursionError:  # belt and braces: _too_deep counts brackets outside strings
+        raise error(path, "", "values nest too deeply", "flatten the value") from None
+
+
+def _too_deep(text: str) -> int:
+    """The line where `[`/`{` nesting inside a value first passes MAX_NESTING, else 0.
+    Brackets inside strings and comments are counted too: that can only over-count, and
+    no real file has 64 of them open on one value."""
+    depth, line = 0, 1
+    for char in text:
+        if char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return line
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        elif char == "\n":
+            line += 1
+            if depth <= 2:  # a table header such as [[a]] closes on its own line
+                depth = 0
+    return 0
 
 
 def parse_size(value: object) -> int | None:
@@ -93,6 +132,9 @@ def _check_value(value: Any, kind: Any, dotted: str, path: Path, error: ErrorFac
         if parse_size(value) is None:
             raise error(path, dotted, f"{value!r} is not a size or address",
                         "write an integer (0x08000000) or a size such as \"512K\" or \"2M\"")
+        if parse_size(value) < 0:
+            raise error(path, dotted, f"{value} is negative",
+                        "give a size or address of 0 or more")
     elif isinstance(kind, list):
         if not isinstance(value, list) or not all(isinstance(v, kind[0]) for v in value):
             raise error(path, dotted, f"must be a list of {kind[0].__name__}",

@@ -60,7 +60,7 @@ def test_valid_base_profile_loads() -> None:
 
 
 def _expectation(path: Path) -> tuple[str, str]:
-    first = path.read_text().splitlines()[0]
+    first = path.read_bytes().decode("utf-8", "replace").splitlines()[0]
     assert first.startswith("# expect:"), f"{path.name} must start with '# expect: key | text'"
     key, text = first[len("# expect:"):].split("|", 1)
     return key.strip(), text.strip()

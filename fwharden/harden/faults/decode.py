@@ -17,6 +17,7 @@ from fwharden.harden.elf.image import Image, load_image
 from fwharden.harden.elf.lines import LineTable
 from fwharden.harden.errors import HardenError
 from fwharden.harden.faults.stackmap import SECTION, parse_stackmap
+from fwharden.inputs import printable
 
 _FIELD = re.compile(r"(\w+)=(\S+)")
 _WORDS = re.compile(r"(\w+)@(0x[0-9a-fA-F]+)=([0-9a-fA-Fx,]+)")
@@ -96,13 +97,19 @@ def find_fault_line(text: str) -> FaultLine:
         try:
             fields[key] = int(value, 0)
         except ValueError:
-            raise HardenError(f"FWH-FAULT field {key}={value!r} is not a number") from None
+            raise HardenError(f"FWH-FAULT field {key}={printable(value)!r} is not a number; "
+                              "fix: pass the whole line as the console printed it") from None
     if "arch" not in raw or "type" not in raw:
         raise HardenError("the FWH-FAULT line has no arch= or type=; fix: pass the whole line")
     words_at, words = None, ()
     if match:
         words_at = int(match.group(2), 16)
-        words = tuple(int(w, 16) for w in match.group(3).split(",") if w)
+        try:
+            words = tuple(int(w, 16) for w in match.group(3).split(",") if w)
+        except ValueError:  # a line cut off mid-word (",0x" at the end of a capture)
+            raise HardenError(f"FWH-FAULT stack words {printable(match.group(3))!r} are cut "
+                              "off or not hex; fix: pass the whole line as the console "
+                              "printed it") from None
     return FaultLine(raw["arch"], raw["type"], fields, words_at, words)
 
 
@@ -135,7 +142,13 @@ def _stack_name(image: Image, stack_id: int | None) -> str | None:
         return None
     for descriptor in descriptors:
         if descriptor[0] == stack_id:
-            return descriptor[1].rstrip(b"\0").decode()
+            raw = descriptor[1].rstrip(b"\0")
+            try:
+                return raw.decode("ascii")
+            except UnicodeDecodeError:
+                raise HardenError(f"{image.path}: stack {stack_id} in {SECTION} is named "
+                                  f"{printable(raw)!r}, not ASCII; fix: rebuild with the "
+                                  "SCons tool, which writes the stack map") from None
     return None
 
 

@@ -151,9 +151,14 @@ def _check_patch(path: Path, original: bytes, offset: int, content: bytes) -> No
 
 def parse_stackmap(data: bytes) -> tuple[int, int, list[tuple]]:
     """(pattern, flags, descriptors) of a stack map's bytes; for tests and decode-fault."""
+    if len(data) < HEADER.size:
+        raise HardenError(f"{SECTION} is {len(data)} bytes, too short for a stack map header")
     magic, version, count, pattern, flags = HEADER.unpack_from(data)
     if magic != MAGIC or version != VERSION:
         raise HardenError(f"{SECTION} holds no stack map (magic 0x{magic:08x}); fix: build "
                           "with the SCons tool, which fills it in after the link")
+    if HEADER.size + count * DESCRIPTOR.size > len(data):
+        raise HardenError(f"{SECTION} claims {count} stacks but holds {len(data)} bytes; the "
+                          "stack map is damaged")
     return pattern, flags, [DESCRIPTOR.unpack_from(data, HEADER.size + i * DESCRIPTOR.size)
                             for i in range(count)]
