@@ -172,3 +172,48 @@ def switched_root_depth(graph: CallGraph, frames: dict[int, FrameSize], depths: 
                                                                              frame.bytes)
             best = best.widest(Bound(held, EXACT).plus(depths.depth[edge.callee]))
     return best
+
+
+@dataclass(frozen=True)
+class Switch:
+    """Code that moves SP onto another stack, and what runs there.
+
+    value: the new SP when the code gives it as a constant (`ldr sp, =top`,
+    `la sp, __isr_stack_top`), else None. bound: the deepest the code after the switch goes
+    on that stack: the function's own frame (a safe over-estimate of the part after the
+    switch) or any call made after it, plus the callee's own depth.
+    """
+
+    function: int
+    site: int
+    value: int | None
+    bound: Bound
+
+
+def stack_switches(graph: CallGraph, frames: dict[int, FrameSize], depths: Depths) -> list[Switch]:
+    """Every decoded function that switches stacks, with its bound on the new stack."""
+    out = []
+    for address, decoded in graph.decoded.items():
+        if not decoded.switches:
+            continue
+        frame = frames[address]
+        best = Bound(frame.bytes, EXACT if frame.exact else AT_LEAST)
+        for edge in graph.edges.get(address, []):
+            if edge.other_stack:
+                best = best.widest(Bound(edge.live_frame, best.kind).plus(depths.depth[edge.callee]))
+        site, value = decoded.switches[0]
+        if len({v for _s, v in decoded.switches}) > 1:
+            value = None  # two different new stacks in one function: not one answer
+        out.append(Switch(address, site, value, best))
+    return out
+
+
+def reachable(graph: CallGraph, start: int) -> set[int]:
+    """Every function reachable from `start` through resolved edges (both stacks)."""
+    seen, todo = {start}, [start]
+    while todo:
+        for edge in graph.edges.get(todo.pop(), []):
+            if edge.callee not in seen:
+                seen.add(edge.callee)
+                todo.append(edge.callee)
+    return seen

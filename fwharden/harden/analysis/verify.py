@@ -21,12 +21,14 @@ from fwharden.harden.analysis.bounds import (
     compute_depths,
     deepest_path,
     function_frames,
+    stack_switches,
     switched_root_depth,
 )
 from fwharden.harden.analysis.callgraph import CallGraph, Edge
 from fwharden.harden.analysis.frames import FrameSize
 from fwharden.harden.analysis.roots import Root, VectorTable, find_roots, vector_label
 from fwharden.harden.analysis.rules import rule_set
+from fwharden.harden.analysis.stackswitch import SwitchResult, place_switches
 from fwharden.harden.elf.image import Image
 from fwharden.harden.errors import HardenError
 
@@ -124,6 +126,8 @@ class VerifyResult:
     functions_analysed: int
     instructions: int
     notes: list[str] = field(default_factory=list)
+    # Stacks handlers switch to other than the interrupt stack (a fault stack).
+    other_stacks: list[StackCheck] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
@@ -143,6 +147,8 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     graph.expand([r.function for r in roots] + ([table.thread.function] if table.thread else []))
     frames = function_frames(graph, stack_usage)
     depths = compute_depths(graph, frames)
+    placed = place_switches(image, graph, depths, stack_switches(graph, frames, depths),
+                            [(r.name, r.function.address) for r in roots])
     severity = {**DEFAULT_SEVERITY, **dict(policy.severity)}
     rules = rule_set(policy.forbid, policy.allow)
 
@@ -164,12 +170,26 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
                 seen_sites.add(key)
                 findings.append(finding)
 
-    interrupts = [_interrupt(table, graph, depths, frames, root) for root in roots]
+    interrupts = [_interrupt(table, graph, depths, frames, root, placed) for root in roots]
+    for root in roots:
+        for why in placed.unproven.get(root.name, []):
+            findings.append(_finding("stack-unproven", severity, root.name, (root.name,), "-",
+                                     None, f"{root.name}: {why}"))
     isr = _isr_stack(image, profile, policy, table, interrupts)
     thread = _thread_stack(image, profile, table, graph, frames, depths)
-    for check, rule in ((isr, "isr-stack-overflow"), (thread, "thread-stack-overflow")):
+    others = [StackCheck(f"stack {o.name} (used by {', '.join(o.functions)})", o.size,
+                         o.worst_case, tuple((f, o.worst_case, 0) for f in o.functions))
+              for o in placed.others]
+    for check, rule in ((isr, "isr-stack-overflow"), (thread, "thread-stack-overflow"),
+                        *((o, "isr-stack-overflow") for o in others)):
         if check is not None:
             findings.extend(_stack_findings(check, rule, severity))
+    for other in others:
+        if other.size is None:
+            findings.append(_finding("stack-unproven", severity, "-", (), "-", None,
+                                     f"{other.name}: worst case {other.worst_case.describe()}, "
+                                     "but the stack's size is not in the symbol table, so it "
+                                     "cannot be checked"))
     findings.sort(key=lambda f: ({"error": 0, "warning": 1}.get(f.severity, 2), f.rule,
                                  f.root, f.site or 0))
     instructions = sum(d.instructions for d in graph.decoded.values())
@@ -177,7 +197,7 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
                         board=profile.name if profile else None, table=table,
                         interrupts=interrupts, findings=findings, isr_stack=isr,
                         thread_stack=thread, functions_analysed=len(graph.decoded),
-                        instructions=instructions)
+                        instructions=instructions, other_stacks=others)
 
 
 def _finding(rule: str, severity: dict[str, str], root: str, path: tuple[str, ...],
@@ -258,15 +278,19 @@ def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize
 
 
 def _interrupt(table: VectorTable, graph: CallGraph, depths: Depths,
-               frames: dict[int, FrameSize], root: Root) -> InterruptReport:
+               frames: dict[int, FrameSize], root: Root, placed: SwitchResult) -> InterruptReport:
     address = root.function.address
+    stack = depths.depth[address]
+    if root.name in placed.extra:
+        # Code after a switch onto the interrupt stack runs there too (stackswitch.py).
+        stack = stack.plus(placed.extra[root.name])
     chain = [(root.name, frames[address].bytes)]
     for edge in deepest_path(depths, address):
         chain.append((graph.function(edge.callee).name, frames[edge.callee].bytes))
     return InterruptReport(vectors=root.vectors,
                            labels=tuple(vector_label(table, i) for i in root.vectors),
                            name=root.name, aliases=root.function.names[1:], address=address,
-                           kind=root.kind, stack=depths.depth[address], deepest=tuple(chain))
+                           kind=root.kind, stack=stack, deepest=tuple(chain))
 
 
 def _symbol_size(image: Image, name: str) -> int | None:

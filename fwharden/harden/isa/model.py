@@ -1,6 +1,6 @@
 """What the disassembly of one function yields: its calls, its frame, what it could not read.
 
-The per-architecture decoders (`arm_code.py`, `riscv_code.py`) fill these types; the call
+The per-architecture decoders (`thumb.py`, `rv32.py`) fill these types; the call
 graph and the stack bounds read only these, never capstone output.
 """
 
@@ -48,3 +48,6 @@ class Decoded:
     frame_note: str            # why the frame is dynamic, for the report
     unknown: tuple[tuple[int, str], ...]  # (address, what) the decoder could not classify
     instructions: int
+    # Where the function moves SP onto another stack: (site, the new SP value when it is a
+    # constant the code gives, else None). Calls after the first switch are `other_stack`.
+    switches: tuple[tuple[int, int | None], ...] = ()

@@ -85,6 +85,8 @@ def decode_riscv(image: Image, func: Function) -> tuple[Decoded, tuple[CsrWrite,
     after_terminator = False
     sp_constant = False  # sp is being loaded with an address (start-up code), not adjusted
     switched = 1 << 32   # address where sp moves to another stack, if it does
+    switches: dict[int, int | None] = {}   # site of each move -> the new sp, if constant
+    switch_site = 0
 
     def kill(reg: str) -> None:
         if reg != "zero":
@@ -111,10 +113,13 @@ def decode_riscv(image: Image, func: Function) -> tuple[Decoded, tuple[CsrWrite,
         if dest == "sp" and mnem in ("auipc", "lui", "c.lui", "li", "c.li"):
             # `la sp, __stack_top`: a new stack, nothing on it yet
             sp_constant, depth, switched = True, 0, min(switched, address)
+            switch_site = address
         elif dest == "sp" and sp_constant and mnem == "addi" and ops_list[1] == "sp":
             pass  # second half of `la sp, symbol`
         elif dest == "sp" and mnem == "addi" and ops_list[1] == "gp":
             depth, switched = 0, min(switched, address)  # `la sp` relaxed against gp
+            gp = image.symbols.get("__global_pointer$")
+            switches[address] = None if gp is None else (gp + (_int(ops_list[2]) or 0)) & 0xFFFFFFFF
         elif dest == "sp":
             sp_constant = False
             if mnem in ("addi", "c.addi16sp", "c.addi") and ops_list[-2 if mnem == "addi" else 0] == "sp":
@@ -123,8 +128,12 @@ def decode_riscv(image: Image, func: Function) -> tuple[Decoded, tuple[CsrWrite,
                 depth = frame_pointers[ops_list[1]] - (_int(ops_list[2]) or 0)
             elif mnem in ("mv", "c.mv") and ops_list[1] in frame_pointers:
                 depth = frame_pointers[ops_list[1]]
-            elif mnem == "csrrw" and ops_list[1:] == ["mscratch", "sp"]:
-                pass  # swap to/from the interrupt stack; the frame below is the trap frame
+            elif (mnem == "csrrw" and ops_list[1:] == ["mscratch", "sp"]) or (
+                    mnem == "csrr" and ops_list[1:] == ["mscratch"]):
+                # Swap to/from the interrupt stack (privileged spec 3.1.16): the code
+                # after the swap in is counted on it, from the trap frame on; the restore
+                # before MRET goes back to the interrupted sp.
+                pass
             elif mnem not in ("sw", "c.swsp", "sh", "sb"):
                 note = note or f"sp written by '{mnem} {ops}' at 0x{address:08x}"
         elif mnem in ("addi", "mv", "c.mv", "c.addi4spn") and len(ops_list) >= 2 and ops_list[1] == "sp":
@@ -182,12 +191,14 @@ def decode_riscv(image: Image, func: Function) -> tuple[Decoded, tuple[CsrWrite,
             after_terminator = True
             continue
         _track(image, address, mnem, ops_list, consts, table_ptr, table_val, table_rel, kill)
+        if dest == "sp" and sp_constant:
+            switches[switch_site] = consts.get("sp")
 
     calls = [dataclasses.replace(site, other_stack=True) if site.site > switched else site
              for site in calls]
     decoded = Decoded(function=func, calls=tuple(calls), frame=max(frame, 0),
                       frame_dynamic=bool(note), frame_note=note, unknown=tuple(unknown),
-                      instructions=len(insns))
+                      instructions=len(insns), switches=tuple(switches.items()))
     return decoded, tuple(csr_writes)
 
 

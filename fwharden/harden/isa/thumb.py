@@ -65,7 +65,8 @@ def _reglist_count(ops: str) -> tuple[int, int]:
     return count, width
 
 
-_CONDITIONAL_BASES = ("bl", "blx", "bx", "pop", "ldr", "ldm", "mov", "add", "sub", "str", "push")
+_CONDITIONAL_BASES = ("bl", "blx", "bx", "pop", "vpop", "ldr", "ldrd", "ldm", "ldmia", "ldmfd",
+                      "vldmia", "mov", "add", "addw", "sub", "subw", "str", "strd", "push", "msr")
 
 
 def _split_condition(base: str) -> tuple[str, bool]:
@@ -98,7 +99,7 @@ _INTERESTING = frozenset(getattr(arm_const, f"ARM_INS_{name}") for name in (
 # Common instructions that matter only when they name SP or PC, or while a constant, table
 # or frame pointer is being followed (then the main loop reads them in full).
 _SOMETIMES = frozenset(getattr(arm_const, f"ARM_INS_{name}") for name in (
-    "ADD", "ADDW", "SUB", "SUBW", "MOV", "LDR", "STR"))
+    "ADD", "ADDW", "SUB", "SUBW", "MOV", "LDR", "STR", "STRD", "LDRD", "STRB", "STRH", "MSR"))
 # Capstone 5 gives MOVW the id of MOV; MOVW starts a MOVW/MOVT constant, so it is read.
 _MOV = arm_const.ARM_INS_MOV
 
@@ -188,7 +189,8 @@ def decode_arm(image: Image, func: Function) -> Decoded:
                 targets_inside.add(target)
 
     target_list = sorted(targets_inside)
-    literal_regs: set[str] = set()   # loaded from the literal pool (any value)
+    literal_regs: dict[str, int | None] = {}  # loaded from the literal pool: the word there
+    switches: list[tuple[int, int | None]] = []
     switched = 1 << 32               # address where SP moves to another stack, if it does
     calls: list[CallSite] = []
     depth = 0
@@ -233,6 +235,7 @@ def decode_arm(image: Image, func: Function) -> Decoded:
         base, conditional = _split_condition(mnem.split(".")[0])
 
         # -- stack pointer ------------------------------------------------------------
+        before = depth
         if base in ("push", "vpush") or (base in ("stmdb", "stmfd", "vstmdb") and dest == "sp!"):
             count, width = _reglist_count(ops)
             depth += count * width
@@ -250,21 +253,40 @@ def decode_arm(image: Image, func: Function) -> Decoded:
             else:
                 dynamic_note = dynamic_note or f"SP adjusted by a register at 0x{address:08x}"
         elif dest == "sp" and base == "ldr" and len(operands) >= 2 and operands[1].startswith("[pc"):
-            depth, switched = 0, min(switched, address)  # `ldr sp, =_estack`: a new stack
+            # `ldr sp, =_estack`: a new stack, nothing on it yet
+            depth, switched = 0, min(switched, address)
+            switches.append((address, image.word(((address + 4) & ~3) + (_imm(operands[-1]) or 0))))
         elif dest == "sp" and base == "mov" and len(operands) == 2:
             if operands[1] in frame_pointers:
                 depth = frame_pointers[operands[1]]
             elif operands[1] in literal_regs:
                 # `ldr r12, =fault_stack_top; mov sp, r12`: onto another stack
                 depth, switched = 0, min(switched, address)
+                switches.append((address, literal_regs[operands[1]]))
             else:
                 dynamic_note = dynamic_note or f"SP set from {operands[1]} at 0x{address:08x}"
-        elif base == "str" and ", [sp, #-" in ops and ops.endswith("]!"):
+        elif base == "msr" and dest == "msp":
+            # MSR MSP, Rn in handler mode moves the current SP (ARM DDI 0403E B1.4.1): an
+            # exception handler switching to its own stack. From an unknown register the
+            # stack is unknown, so the frame is only a minimum.
+            source = operands[1] if len(operands) > 1 else ""
+            if source in literal_regs:
+                depth, switched = 0, min(switched, address)
+                switches.append((address, literal_regs[source]))
+            else:
+                dynamic_note = dynamic_note or f"MSP set from {source} at 0x{address:08x}"
+        elif base in ("str", "strd", "strb", "strh") and "[sp, #-" in ops and ops.endswith("]!"):
+            # STR/STRD Rt, [SP, #-n]! (pre-indexed with write-back, A7.7.158/A7.7.163)
             depth += -(_imm(ops.split("[", 1)[1]) or 0)
-        elif base == "ldr" and len(operands) >= 3 and operands[1] == "[sp]" and operands[-1].startswith("#"):
+        elif (base in ("ldr", "ldrd") and "[sp]" in operands and operands[-1].startswith("#")
+              and dest != "sp"):
             depth -= _imm(operands[-1]) or 0
         elif dest == "sp" and base not in ("cmp", "tst", "str", "strd", "stm"):
             dynamic_note = dynamic_note or f"SP written by '{mnem} {ops}' at 0x{address:08x}"
+        if conditional and depth < before:
+            # A release inside an IT block (`popeq {r4, pc}`) happens on one path only; the
+            # path that continues still holds the frame (ARM DDI 0403E A7.3.3).
+            depth = before
         if base in ("mov", "add", "addw") and len(operands) >= 2 and operands[1] == "sp" and dest != "sp":
             # MOV Rd, SP / ADD Rd, SP, #imm: a frame pointer at `depth - imm` below entry SP.
             offset = 0 if base == "mov" else (_imm(ops) or 0)
@@ -333,9 +355,9 @@ def decode_arm(image: Image, func: Function) -> Decoded:
             after_terminator = True
             continue
         if base == "ldr" and len(operands) >= 2 and operands[1].startswith("[pc"):
-            literal_regs.add(dest)
-        else:
-            literal_regs.discard(dest)
+            literal_regs[dest] = image.word(((address + 4) & ~3) + (_imm(operands[-1]) or 0))
+        elif not conditional:
+            literal_regs.pop(dest, None)
         _track_constants(image, address, base, operands, ops, consts, tables, kill)
 
     calls = [dataclasses.replace(site, other_stack=True) if site.site > switched else site
@@ -343,7 +365,7 @@ def decode_arm(image: Image, func: Function) -> Decoded:
     count = sum(len(e[3]) if e[2] is None else 1 for e in insns)
     return Decoded(function=func, calls=tuple(calls), frame=max(frame, 0),
                    frame_dynamic=bool(dynamic_note), frame_note=dynamic_note,
-                   unknown=tuple(unknown), instructions=count)
+                   unknown=tuple(unknown), instructions=count, switches=tuple(switches))
 
 
 def _walk_run(image: Image, listing: Listing, run: range, targets_inside: set[int],

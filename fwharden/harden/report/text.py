@@ -61,6 +61,7 @@ def result_to_dict(result: VerifyResult) -> dict[str, Any]:
         ],
         "isr_stack": _stack(result.isr_stack),
         "thread_stack": _stack(result.thread_stack),
+        "other_stacks": [_stack(check) | {"name": check.name} for check in result.other_stacks],
         "analysed": {"functions": result.functions_analysed,
                      "instructions": result.instructions},
     }
@@ -78,7 +79,7 @@ def describe_report(result: VerifyResult) -> str:
         path = " > ".join(f"{name}({frame})" for name, frame in item.deepest)
         lines.append(f"{label:<14} {item.name:<34} {item.stack.describe():>10}  {path}")
     lines.append("")
-    for check in (result.isr_stack, result.thread_stack):
+    for check in (result.isr_stack, result.thread_stack, *result.other_stacks):
         if check is None:
             continue
         size = f"{check.size} B" if check.size is not None else "unknown size"
