@@ -245,7 +245,7 @@ def _symbols(raw, family: str, sections: list[Section]):
         return any(lo <= address < hi for lo, hi in exec_spans)
 
     by_address: dict[int, list[tuple[str, str, int, bool]]] = {}
-    labels: list[tuple[int, str, str]] = []   # global NOTYPE symbols in code (asm labels)
+    labels: list[tuple[int, str, str]] = []   # NOTYPE symbols in code (asm labels)
     symbols: dict[str, int] = {}
     data_symbols = []
     mapping = []
@@ -264,8 +264,8 @@ def _symbols(raw, family: str, sections: list[Section]):
         binding = sym.binding
         if kind == "STT_FUNC":
             by_address.setdefault(address, []).append((name, binding, sym.size, thumb))
-        elif (kind == "STT_NOTYPE" and binding != "STB_LOCAL" and not sym.absolute
-              and in_code(address)):
+        elif kind == "STT_NOTYPE" and not sym.absolute and in_code(address):
+            # Local ones too: asm `b irq_common` to a label without .type is code to follow.
             labels.append((address, name, binding))
         elif kind == "STT_OBJECT":
             data_symbols.append(DataSymbol(name, address, sym.size))

@@ -66,7 +66,8 @@ def _reglist_count(ops: str) -> tuple[int, int]:
 
 
 _CONDITIONAL_BASES = ("bl", "blx", "bx", "pop", "vpop", "ldr", "ldrd", "ldm", "ldmia", "ldmfd",
-                      "vldmia", "mov", "add", "addw", "sub", "subw", "str", "strd", "push", "msr")
+                      "vldmia", "mov", "movw", "movt", "adr", "add", "addw", "sub", "subw", "str",
+                      "strd", "push", "msr")
 
 
 def _split_condition(base: str) -> tuple[str, bool]:
@@ -199,12 +200,17 @@ def decode_arm(image: Image, func: Function) -> Decoded:
     depth_at: dict[int, int] = {}
     frame_pointers: dict[str, int] = {}
     consts: dict[str, int] = {}
+    # Values a register may hold besides consts[reg]: a constant loaded under an IT condition
+    # joins the value it had, never replaces it (the other path keeps the old one).
+    joined: dict[str, tuple[int, ...]] = {}
     tables: dict[str, int] = {}
+    last_cmp: dict[str, int] = {}    # register -> the immediate of its last CMP (a bound)
     after_terminator = False
 
     def kill(reg: str) -> None:
         consts.pop(reg, None)
         tables.pop(reg, None)
+        joined.pop(reg, None)
 
     for address, _size, mnem, ops, listing, _index in insns:
         if address in targets_inside or after_terminator:
@@ -309,7 +315,8 @@ def decode_arm(image: Image, func: Function) -> Decoded:
                 kill(reg)
             continue
         if base == "blx":
-            calls.append(_indirect(image, address, "indirect", dest, consts, tables, depth))
+            calls.append(_joined(_indirect(image, address, "indirect", dest, consts, tables, depth),
+                                 image, dest, joined))
             for reg in _CALL_CLOBBERED:
                 kill(reg)
             continue
@@ -326,29 +333,36 @@ def decode_arm(image: Image, func: Function) -> Decoded:
             continue
         if base == "bx":
             if dest != "lr":
-                calls.append(_indirect(image, address, "indirect-tail", dest, consts, tables,
-                                       depth))
+                calls.append(_joined(_indirect(image, address, "indirect-tail", dest, consts,
+                                               tables, depth), image, dest, joined))
             after_terminator = not conditional
             continue
         if base in ("pop", "ldm", "ldmia", "ldmfd") and "pc" in ops:
+            if base != "pop" and dest not in ("sp!", "sp"):
+                # LDM Rn, {.., pc} from a register other than SP is a jump through memory.
+                calls.append(CallSite(address, "indirect-tail", (), depth))
             after_terminator = not conditional
             continue
         if base in ("tbb", "tbh"):
             after_terminator = True
             continue
         if base == "ldr" and dest == "pc":
-            table_reg = operands[1].lstrip("[")
-            if (operands[1].startswith("[pc") or (len(operands) > 2 and operands[1] == "[sp]")
-                    or start <= consts.get(table_reg, -1) < end):
-                pass  # a jump table inside the function (PC-relative or via ADR), or a return
-            else:
-                calls.append(CallSite(address, "indirect-tail", (), depth))
+            _load_pc(image, address, operands, consts, last_cmp, start, end, depth, depth_at,
+                     calls, unknown)
             after_terminator = not conditional
             continue
         if base == "mov" and dest == "pc":
             if operands[1] != "lr":
                 calls.append(_indirect(image, address, "indirect-tail", operands[1], consts,
                                        tables, depth))
+            after_terminator = not conditional
+            continue
+        if base in ("cmp", "cmp.w") and len(operands) == 2 and operands[1].startswith("#"):
+            last_cmp[dest] = _imm(operands[1]) or 0
+        if dest == "pc" or (base in ("ldm", "ldmia", "ldmdb", "ldmfd") and "pc" in ops):
+            # Any other write to PC (ADD PC, Rm; a load into PC this decoder has no rule
+            # for) is a transfer it cannot classify: reported, never a skipped edge.
+            unknown.append((address, f"control transfer not classified: {mnem} {ops}"))
             after_terminator = not conditional
             continue
         if base in ("udf",):
@@ -358,6 +372,15 @@ def decode_arm(image: Image, func: Function) -> Decoded:
             literal_regs[dest] = image.word(((address + 4) & ~3) + (_imm(operands[-1]) or 0))
         elif not conditional:
             literal_regs.pop(dest, None)
+        if conditional and dest:
+            had = (consts[dest], *joined.get(dest, ())) if dest in consts else None
+            _track_constants(image, address, base, operands, ops, consts, tables, kill)
+            now = consts.get(dest)
+            kill(dest)
+            if had is not None and now is not None:
+                consts[dest] = had[0]
+                joined[dest] = tuple(dict.fromkeys((*had[1:], now)))
+            continue
         _track_constants(image, address, base, operands, ops, consts, tables, kill)
 
     calls = [dataclasses.replace(site, other_stack=True) if site.site > switched else site
@@ -487,3 +510,62 @@ def _indirect(image: Image, address: int, kind: str, reg: str, consts: dict[str,
             label = sym.name if sym else f"0x{tables[reg]:08x}"
             return CallSite(address, kind, entries, depth, f"table {label}")
     return CallSite(address, kind, (), depth)
+
+
+def _joined(site: CallSite, image: Image, reg: str, joined: dict[str, tuple[int, ...]]) -> CallSite:
+    """Add the values a register got under an IT condition; any of them not a function's
+    start leaves the site unresolved (a finding), never a partial answer."""
+    if reg not in joined or not site.targets:
+        return site
+    extra = []
+    for value in joined[reg]:
+        func = image.function_at(value & ~1)
+        if func is None or func.address != value & ~1:
+            return dataclasses.replace(site, targets=(), how="")
+        extra.append(func.address)
+    return dataclasses.replace(site, targets=tuple(dict.fromkeys((*site.targets, *extra))),
+                               how="constant (IT block: several)")
+
+
+def _load_pc(image: Image, address: int, operands: list[str], consts: dict[str, int],
+             last_cmp: dict[str, int], start: int, end: int, depth: int,
+             depth_at: dict[int, int], calls: list[CallSite],
+             unknown: list[tuple[int, str]]) -> None:
+    """LDR PC, ...: a return, a jump to a literal (a long-branch veneer), a dispatch table,
+    or a jump through memory (ARM DDI 0403E A7.7.43/A7.7.44)."""
+    if len(operands) == 3 and operands[1] == "[sp]" and operands[2].startswith("#"):
+        return  # LDR PC, [SP], #4: a return
+    inner = [op.strip("[]! ") for op in operands[1:]]
+    base = inner[0]
+    pc_value = (address + 4) & ~3
+    if base == "pc" and (len(inner) == 1 or inner[1].startswith("#")):
+        # `ldr pc, [pc, #imm]` / `ldr pc, =sym`: GNU ld's long-branch veneer (`__x_veneer`
+        # between ITCM/RAM and flash) and hand-written asm jumps: a jump to a constant.
+        value = image.word(pc_value + (_imm(inner[1]) or 0 if len(inner) > 1 else 0))
+        if value is None:
+            unknown.append((address, "jump to a literal outside the loaded image"))
+        elif start <= value & ~1 < end:
+            depth_at.setdefault(value & ~1, depth)
+        else:
+            calls.append(CallSite(address, "tail", (value & ~1,), depth, "literal"))
+        return
+    if len(inner) >= 2 and not inner[1].startswith("#"):
+        # LDR PC, [Rn, Rm, LSL #2]: a table of addresses at Rn (ADR, or PC itself), indexed
+        # by Rm; its length is the bound of the last CMP on Rm.
+        table = pc_value if base == "pc" else consts.get(base)
+        bound = last_cmp.get(inner[1])
+        if table is not None and bound is not None:
+            words = [image.word(table + 4 * i) for i in range(bound + 1)]
+            if all(w is not None for w in words):
+                outside = []
+                for word in words:
+                    target = word & ~1
+                    if start <= target < end:
+                        depth_at.setdefault(target, depth)
+                    else:
+                        outside.append(target)
+                if outside:
+                    calls.append(CallSite(address, "tail", tuple(dict.fromkeys(outside)), depth,
+                                          f"dispatch table 0x{table:08x}"))
+                return
+    calls.append(CallSite(address, "indirect-tail", (), depth))
