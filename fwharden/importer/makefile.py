@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fwharden.inputs import CONFIG_LIMIT, InputError, printable, read_bounded
+
 _ASSIGN = re.compile(r"^(override\s+)?(export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*"
                      r"(::=|:=|\+=|\?=|=)\s*(.*)$")
 _CONDITIONAL = re.compile(r"^(ifeq|ifneq|ifdef|ifndef)\b\s*(.*)$")
@@ -24,8 +26,20 @@ _FUNCTIONS = ("shell", "wildcard", "foreach", "call", "eval", "patsubst", "subst
               "and", "origin", "value", "info", "warning", "error", "abspath", "realpath")
 
 
+# Limits on evaluation, far above what a real firmware Makefile needs, so that hostile or
+# broken input (A = $(A), a chain of variables that each double the one before, a file
+# that includes itself) ends in an Unknown value with a warning instead of a hang.
+MAX_DEPTH = 40              # nested references in one expansion
+MAX_STEPS = 100_000         # references expanded for one value
+MAX_VALUE = 1 << 20         # characters in one expanded value
+MAX_FILES = 200             # Makefiles read, includes counted
+MAX_INCLUDE_DEPTH = 10
+MAX_WARNINGS = 200
+
+
 class Unknown(Exception):
-    """A value make would compute but we cannot (a function, an automatic variable)."""
+    """A value make would compute but we cannot (a function, an automatic variable, a
+    value past the evaluation limits)."""
 
 
 @dataclass
@@ -35,20 +49,52 @@ class Makefile:
     path: Path
     raw: dict[str, tuple[str, bool]] = field(default_factory=dict)  # name -> (value, simple)
     warnings: list[str] = field(default_factory=list)
+    where: dict[str, str] = field(default_factory=dict)  # name -> "file:line" of its value
+    files_read: int = 0
+    _steps: int = 0
+    _seen_warnings: set[str] = field(default_factory=set, repr=False)
+    _dropped_warnings: int = 0
+
+    def warn(self, message: str) -> None:
+        """Keep `message` once; past MAX_WARNINGS only count (a 100k-line file of
+        unknowns must not make the report itself the problem)."""
+        if message in self._seen_warnings:
+            return
+        self._seen_warnings.add(message)
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(message)
+        else:
+            self._dropped_warnings += 1
+
+    def finish(self) -> None:
+        if self._dropped_warnings:
+            self.warnings.append(f"... and {self._dropped_warnings} more warnings")
+            self._dropped_warnings = 0
+
+    def _location(self, name: str) -> str:
+        return self.where.get(name, self.path.name)
 
     def defined(self, name: str) -> bool:
         return name in self.raw
 
     def value(self, name: str) -> str:
-        """The expanded value of `name` ('' when undefined, as in make)."""
+        """The expanded value of `name` ('' when undefined, as in make). A value that cannot
+        be evaluated is '' with a warning naming the file and line of the assignment."""
         if name not in self.raw:
             return ""
         text, simple = self.raw[name]
-        return text if simple else self.expand(text)
+        if simple:
+            return text
+        try:
+            return self.expand(text)
+        except Unknown as exc:
+            self.warn(f"{self._location(name)}: {name}: cannot evaluate ({exc}); "
+                      "treated as unknown (empty)")
+            return ""
 
-    def words(self, name: str) -> list[str]:
+    def words(self, name: str, _open: tuple[str, ...] = ()) -> list[str]:
         """The value of `name` split into words; a word that cannot be evaluated (it uses
-        an automatic variable or a function) is dropped with a warning."""
+        an automatic variable or a function, or refers to itself) is dropped with a warning."""
         if name not in self.raw:
             return []
         text, simple = self.raw[name]
@@ -57,24 +103,32 @@ class Makefile:
         out: list[str] = []
         for token in _tokens(text):
             try:
-                out.extend(self._expand_words(token))
+                out.extend(self._expand_words(token, (*_open, name)))
             except Unknown as exc:
-                message = f"{self.path.name}: {name}: dropped '{token}' ({exc})"
-                if message not in self.warnings:
-                    self.warnings.append(message)
+                self.warn(f"{self._location(name)}: {name}: dropped "
+                          f"'{printable(token, 60)}' ({exc})")
+            if sum(len(w) for w in out) > MAX_VALUE:
+                self.warn(f"{self._location(name)}: {name}: value longer than {MAX_VALUE} "
+                          "characters; cut")
+                break
         return out
 
-    def _expand_words(self, token: str) -> list[str]:
+    def _expand_words(self, token: str, open_names: tuple[str, ...]) -> list[str]:
         match = re.fullmatch(r"\$[({]([A-Za-z_][A-Za-z0-9_.\-]*)[)}]", token)
         if match and match.group(1) in self.raw and not self.raw[match.group(1)][1]:
-            return self.words(match.group(1))  # a nested list variable, word by word
+            if match.group(1) in open_names or len(open_names) > MAX_DEPTH:
+                raise Unknown(f"recursive variable reference $({match.group(1)})")
+            return self.words(match.group(1), open_names)  # a nested list, word by word
         return self.expand(token).split()
 
     def expand(self, text: str, depth: int = 0) -> str:
-        if depth > 40:
+        """`text` with its references expanded; Unknown past the limits above."""
+        if depth == 0:
+            self._steps = 0
+        if depth > MAX_DEPTH:
             raise Unknown("recursive variable reference")
         out = []
-        i = 0
+        i = size = 0
         while i < len(text):
             char = text[i]
             if char != "$":
@@ -92,7 +146,14 @@ class Makefile:
                 close = ")" if nxt == "(" else "}"
                 end = _matching(text, i + 1, nxt, close)
                 inner = text[i + 2:end]
-                out.append(self._reference(inner, depth))
+                self._steps += 1
+                if self._steps > MAX_STEPS:
+                    raise Unknown(f"expansion takes more than {MAX_STEPS} steps")
+                piece = self._reference(inner, depth)
+                size += len(piece)
+                if size > MAX_VALUE:
+                    raise Unknown(f"value longer than {MAX_VALUE} characters")
+                out.append(piece)
                 i = end + 1
             else:
                 raise Unknown(f"automatic variable ${nxt}")
@@ -109,7 +170,8 @@ class Makefile:
             # Substitution reference $(VAR:a=b): replace the suffix a by b in each word.
             var, rule = name.split(":", 1)
             old, new = rule.split("=", 1)
-            words = self.value(var).split()
+            value, simple = self.raw.get(var, ("", True))
+            words = (value if simple else self.expand(value, depth + 1)).split()
             if "%" in old:
                 prefix, suffix = old.split("%", 1)
                 new_prefix, new_suffix = new.split("%", 1) if "%" in new else ("", new)
@@ -177,6 +239,8 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
 
 
 def _strip_comment(line: str) -> str:
+    if "#" not in line:
+        return line.rstrip()
     result = []
     escaped = False
     for char in line:
@@ -187,27 +251,57 @@ def _strip_comment(line: str) -> str:
     return "".join(result).rstrip()
 
 
+class MakefileError(Exception):
+    """The Makefile itself cannot be read (missing, not a regular file, too large)."""
+
+
 def read_makefile(path: Path, variables: dict[str, str] | None = None) -> Makefile:
-    """Evaluate the assignments of `path` (and the files it includes)."""
+    """Evaluate the assignments of `path` (and the files it includes).
+
+    MakefileError when `path` cannot be read; everything inside it that cannot be
+    evaluated is a warning with file:line."""
     makefile = Makefile(path=path)
     for name, value in (variables or {}).items():
         makefile.raw[name] = (value, True)
-    _read_into(makefile, path, 0)
+    try:
+        text = read_bounded(path, CONFIG_LIMIT).decode("utf-8", "replace")
+    except InputError as exc:
+        raise MakefileError(f"{path}: {exc}") from None
+    _read_into(makefile, path, text, (path.resolve(),))
+    makefile.finish()
     return makefile
 
 
-def _read_into(makefile: Makefile, path: Path, depth: int) -> None:
-    text = path.read_text(encoding="utf-8", errors="replace")
-    # Each open conditional: (taking the current branch, some branch already taken)
-    stack: list[tuple[bool, bool]] = []
+class _Conditionals:
+    """The open ifeq/ifdef blocks. `inactive` counts the blocks not taking their branch,
+    so `active` is O(1): 100k nested ifeq took minutes when it walked the whole stack."""
 
-    def active() -> bool:
-        return all(taking for taking, _ in stack)
+    def __init__(self) -> None:
+        self.stack: list[tuple[bool, bool]] = []  # (taking this branch, a branch taken)
+        self.inactive = 0
+
+    def push(self, taking: bool, done: bool) -> None:
+        self.stack.append((taking, done))
+        self.inactive += not taking
+
+    def pop(self) -> tuple[bool, bool]:
+        taking, done = self.stack.pop()
+        self.inactive -= not taking
+        return taking, done
+
+    def active(self) -> bool:
+        return self.inactive == 0
+
+
+def _read_into(makefile: Makefile, path: Path, text: str, including: tuple[Path, ...]) -> None:
+    makefile.files_read += 1
+    conditionals = _Conditionals()
+    active = conditionals.active
 
     def evaluate(kind: str, argument: str, where: str, line: str) -> bool:
         outcome = _condition(makefile, kind, argument)
         if outcome is None:
-            makefile.warnings.append(f"{where}: cannot evaluate '{line}'; assumed false")
+            makefile.warn(f"{where}: cannot evaluate '{printable(line, 60)}'; assumed false")
             return False
         return outcome
 
@@ -218,33 +312,33 @@ def _read_into(makefile: Makefile, path: Path, depth: int) -> None:
         match = _CONDITIONAL.match(line)
         if match:
             if not active():
-                stack.append((False, True))
+                conditionals.push(False, True)
             else:
                 outcome = evaluate(match.group(1), match.group(2), where, line)
-                stack.append((outcome, outcome))
+                conditionals.push(outcome, outcome)
             continue
         if line == "else" or line.startswith("else "):
-            if not stack:
+            if not conditionals.stack:
                 continue
-            _taking, done = stack.pop()
+            _taking, done = conditionals.pop()
             parent = active()
             inner = _CONDITIONAL.match(line[4:].strip())
             if not parent or done:
-                stack.append((False, True))
+                conditionals.push(False, True)
             elif inner:
                 outcome = evaluate(inner.group(1), inner.group(2), where, line)
-                stack.append((outcome, outcome))
+                conditionals.push(outcome, outcome)
             else:
-                stack.append((True, True))
+                conditionals.push(True, True)
             continue
         if line.startswith("endif"):
-            if stack:
-                stack.pop()
+            if conditionals.stack:
+                conditionals.pop()
             continue
         if not active():
             continue
         if line.startswith(("include ", "-include ", "sinclude ")):
-            _include(makefile, path, line, where, depth)
+            _include(makefile, path, line, where, including)
             continue
         match = _ASSIGN.match(line)
         if match and not (match.group(4) == "=" and line.split("=", 1)[0].rstrip().endswith(":")):
@@ -255,6 +349,8 @@ def _read_into(makefile: Makefile, path: Path, depth: int) -> None:
 
 
 def _assign(makefile: Makefile, name: str, operator: str, value: str, where: str) -> None:
+    if operator != "+=" or name not in makefile.where:
+        makefile.where[name] = where
     try:
         if operator in (":=", "::="):
             makefile.raw[name] = (makefile.expand(value), True)
@@ -268,24 +364,39 @@ def _assign(makefile: Makefile, name: str, operator: str, value: str, where: str
         else:
             makefile.raw[name] = (value, False)
     except Unknown as exc:
-        makefile.warnings.append(f"{where}: {name}: cannot evaluate {exc}; value kept as text")
+        makefile.warn(f"{where}: {name}: cannot evaluate ({exc}); value kept as text")
         makefile.raw[name] = (value, True)
 
 
-def _include(makefile: Makefile, path: Path, line: str, where: str, depth: int) -> None:
+def _include(makefile: Makefile, path: Path, line: str, where: str,
+             including: tuple[Path, ...]) -> None:
     optional = line.startswith(("-", "s"))
     try:
         names = makefile.expand(line.split(None, 1)[1]).split()
     except Unknown as exc:
         if not optional:
-            makefile.warnings.append(f"{where}: include: cannot evaluate {exc}; skipped")
+            makefile.warn(f"{where}: include: cannot evaluate {exc}; skipped")
         return
     for name in names:
-        target = (path.parent / name)
-        if target.is_file() and depth < 10:
-            _read_into(makefile, target, depth + 1)
-        elif not optional:
-            makefile.warnings.append(f"{where}: include {name}: no such file; skipped")
+        target = path.parent / name
+        shown = printable(name, 60)
+        if not target.is_file():
+            if not optional:
+                makefile.warn(f"{where}: include {shown}: no such file; skipped")
+            continue
+        resolved = target.resolve()
+        if resolved in including:
+            makefile.warn(f"{where}: include {shown}: includes itself; skipped")
+        elif len(including) > MAX_INCLUDE_DEPTH or makefile.files_read >= MAX_FILES:
+            makefile.warn(f"{where}: include {shown}: more than {MAX_INCLUDE_DEPTH} levels "
+                          f"or {MAX_FILES} files; skipped")
+        else:
+            try:
+                text = read_bounded(target, CONFIG_LIMIT).decode("utf-8", "replace")
+            except InputError as exc:
+                makefile.warn(f"{where}: include {shown}: {exc}; skipped")
+                continue
+            _read_into(makefile, target, text, (*including, resolved))
 
 
 def _condition(makefile: Makefile, kind: str, argument: str) -> bool | None:

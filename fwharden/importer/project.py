@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fwharden.board_profiles import ConfigError, list_boards
+from fwharden.inputs import printable
 
-from .makefile import read_makefile
+from .makefile import MakefileError, read_makefile
 
 _MCU_DEFINE = re.compile(r"^-D(STM32[A-Z]\d{3})[A-Za-z0-9]*$")
 _OPT = re.compile(r"^-O([0123sgz])$")
@@ -40,7 +41,19 @@ def _toml_list(values: list[str]) -> str:
 
 
 def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A TOML basic string: backslash, quote and every control character escaped (TOML
+    1.0, Basic strings), so whatever a Makefile held, the file parses."""
+    out = []
+    for char in value:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif ord(char) < 0x20 or ord(char) == 0x7F or 0xD800 <= ord(char) <= 0xDFFF:
+            # A lone surrogate (an undecodable byte read with surrogateescape) has no
+            # TOML escape; U+FFFD keeps the file valid UTF-8.
+            out.append("\\uFFFD" if ord(char) >= 0xD800 else f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
 
 
 def board_from_defines(defines: list[str]) -> str | None:
@@ -57,7 +70,11 @@ def board_from_defines(defines: list[str]) -> str | None:
 def import_makefile(path: Path, board: str | None = None) -> ImportResult:
     if not path.is_file():
         raise ConfigError(path, "", "no such Makefile", "give the path of the project's Makefile")
-    makefile = read_makefile(path)
+    try:
+        makefile = read_makefile(path)
+    except MakefileError as exc:
+        raise ConfigError(path, "", str(exc).split(": ", 1)[-1], "give the project's Makefile") \
+            from None
     warnings = list(makefile.warnings)
     name = makefile.value("TARGET").strip() or path.parent.resolve().name
     c_defs = makefile.words("C_DEFS")
@@ -104,8 +121,8 @@ def import_makefile(path: Path, board: str | None = None) -> ImportResult:
         if makefile.value(variable):
             warnings.append(f"{path.name}: {variable}={makefile.value(variable)} is not used: "
                             "fwharden builds into build/<board>/")
-    text = f"""# Imported from {path.name} by `fwharden import-makefile`.
-# linker = "vendor" keeps {ldscript} and the project's start-up code, so this builds
+    text = f"""# Imported from {printable(path.name)} by `fwharden import-makefile`.
+# linker = "vendor" keeps {printable(ldscript)} and the project's start-up code, so this builds
 # the same firmware as make did. To use fwharden's linker script (an isolated, guarded
 # interrupt stack), set linker = "generated" and drop the vendor start-up file from
 # sources: fwharden's runtime then provides the reset code and the vector table.
