@@ -28,15 +28,38 @@ except (ImportError, AttributeError):  # pragma: no cover - other capstone build
     _FAST = False
 
 
+# A run of undecodable bytes is one entry (one finding), not one per halfword, and after
+# this many in a row the rest of the function is left undecoded: every retry is a capstone
+# call (~20 us), so 1 MB of garbage in one function took tens of seconds. The function is
+# undecodable either way; its entry makes its frame a lower bound and is a finding.
+MAX_UNDECODABLE = 4096
+
+
+def undecodable_run(start: int, stop: int, first: str, end: int) -> tuple[int, str]:
+    """The unknown entry for undecodable bytes from `start` to `stop` in a function that
+    ends at `end`; `first` is the hex of the first bytes."""
+    if stop - start >= MAX_UNDECODABLE:
+        return (start, f"undecodable bytes {first}: {stop - start} in a row, decoding stopped; "
+                f"the {end - start} bytes to the end of the function are not analysed")
+    return (start, f"undecodable bytes {first} ({stop - start} bytes)")
+
+
 class Listing:
     """Instructions of one code span: ids, addresses, sizes; text on demand."""
 
-    def __init__(self, engine: capstone.Cs, code: bytes, address: int) -> None:
+    def __init__(self, engine: capstone.Cs, code: bytes, address: int, offset: int = 0) -> None:
+        """Decode `code[offset:]`, its first byte at `address`.
+
+        `offset` instead of a slice: a decoder restarts after every undecodable halfword,
+        and slicing the rest of a function each time made one function of 1 MB of
+        undecodable bytes quadratic (30-50 s); the C call reads the bytes in place."""
         self._raw = b""
         self._text: list[tuple[str, str]] | None = None
-        if _FAST and code:
+        if _FAST and len(code) > offset:
             insns = ctypes.POINTER(_cs_insn)()
-            count = _cs.cs_disasm(engine.csh, code, len(code), address, 0, ctypes.byref(insns))
+            start = ctypes.cast(ctypes.c_char_p(code), ctypes.c_void_p).value + offset
+            count = _cs.cs_disasm(engine.csh, ctypes.cast(start, ctypes.POINTER(ctypes.c_char)),
+                                  len(code) - offset, address, 0, ctypes.byref(insns))
             try:
                 raw = ctypes.string_at(insns, count * _SIZE) if count else b""
             finally:
@@ -49,6 +72,7 @@ class Listing:
             self.sizes = view.cast("H")[_LENGTH // 2::_SIZE // 2].tolist() if count else []
             self._raw = raw
         else:
+            code = code[offset:]
             decoded = list(engine.disasm_lite(code, address)) if code else []
             self.count = len(decoded)
             self.addresses = [d[0] for d in decoded]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import capstone
 
 from fwharden.harden.elf.image import Function, Image
+from fwharden.harden.isa.listing import MAX_UNDECODABLE, Listing, undecodable_run
 from fwharden.harden.isa.model import CallSite, Decoded
 from fwharden.harden.isa.tables import read_only_table
 
@@ -209,14 +210,24 @@ def _instructions(image: Image, func: Function, unknown: list[tuple[int, str]]):
         return []
     out = []
     address, end = func.address, func.end
+    bad_start = bad_next = -1
+    bad_raw = ""
     while address < end:
-        for insn in CAPSTONE_RV.disasm_lite(data[address - func.address:], address):
+        # Listing reads the bytes in place: a slice of the rest per retry was quadratic.
+        for insn in Listing(CAPSTONE_RV, data, address, offset=address - func.address).items():
             out.append(insn)
             address = insn[0] + insn[1]
         if address < end:
             raw = data[address - func.address:address - func.address + 4]
             if raw[:2] != b"\x00\x00":
-                unknown.append((address, f"undecodable bytes {raw.hex()}"))
+                if address == bad_next:  # the run of undecodable halfwords goes on
+                    bad_next = address + 2
+                    unknown[-1] = undecodable_run(bad_start, bad_next, bad_raw, end)
+                    if bad_next - bad_start >= MAX_UNDECODABLE:
+                        break
+                else:
+                    bad_start, bad_next, bad_raw = address, address + 2, raw.hex()
+                    unknown.append((address, f"undecodable bytes {raw.hex()}"))
             address += 2
     return out
 

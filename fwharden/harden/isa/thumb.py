@@ -25,7 +25,7 @@ import capstone
 from capstone import arm_const
 
 from fwharden.harden.elf.image import Function, Image
-from fwharden.harden.isa.listing import Listing
+from fwharden.harden.isa.listing import MAX_UNDECODABLE, Listing, undecodable_run
 from fwharden.harden.isa.model import CallSite, Decoded
 from fwharden.harden.isa.tables import read_only_table
 
@@ -115,8 +115,10 @@ def _instructions(image: Image, func: Function, unknown: list[tuple[int, str]]):
             unknown.append((lo, "function bytes are not in a loaded section"))
             continue
         address = lo
+        bad_start = bad_next = -1
+        bad_raw = ""
         while address < hi:
-            listing = Listing(_CS, data[address - lo:], address)
+            listing = Listing(_CS, data, address, offset=address - lo)
             skipped_table = False
             run_start = -1
             ids, addresses, sizes = listing.ids, listing.addresses, listing.sizes
@@ -149,7 +151,14 @@ def _instructions(image: Image, func: Function, unknown: list[tuple[int, str]]):
             if address < hi:
                 if not _is_padding(data, address - lo):
                     raw = data[address - lo:address - lo + 4].hex()
-                    unknown.append((address, f"undecodable bytes {raw}"))
+                    if address == bad_next:  # the run of undecodable halfwords goes on
+                        bad_next = address + 2
+                        unknown[-1] = undecodable_run(bad_start, bad_next, bad_raw, hi)
+                        if bad_next - bad_start >= MAX_UNDECODABLE:
+                            break
+                    else:
+                        bad_start, bad_next, bad_raw = address, address + 2, raw
+                        unknown.append((address, f"undecodable bytes {raw}"))
                 address += 2
     return out
 
