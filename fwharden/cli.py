@@ -28,6 +28,7 @@ from fwharden.board_profiles.project import (
     apply_stack_overrides,
     load_project,
 )
+from fwharden.flash import FlashError
 from fwharden.harden import HardenError, describe_usage, region_usage
 from fwharden.harden.analysis.run import su_files_in, verify_elf
 from fwharden.harden.faults.decode import decode_fault, describe_fault, fault_to_dict
@@ -233,6 +234,34 @@ def cmd_init(args: argparse.Namespace, out: Writer) -> int:
     return 0
 
 
+def cmd_flash(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.flash.run import describe_flash, flash_firmware
+    elf = Path(args.elf)
+    board = args.board or _board_from_manifest(elf)
+    result = flash_firmware(load_profile(board), elf, args.tool, args.port)
+    out.emit({"board": board, "tool": result.tool, "commands": result.commands,
+              "proof": result.proof}, describe_flash(result, elf, board))
+    return 0
+
+
+def cmd_gdbinit(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.flash.gdbinit import write_debug_files
+    elf = Path(args.elf)
+    board = args.board or _board_from_manifest(elf)
+    files = write_debug_files(load_profile(board), elf, Path(args.output) if args.output else None,
+                              port=args.port)
+    written = [p for p in (files.gdbinit, files.commands, files.openocd_cfg, files.launch_json) if p]
+    out.emit([str(p) for p in written], "".join(f"wrote {p}\n" for p in written))
+    return 0
+
+
+def cmd_debug(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.flash.debug import debug_session
+    elf = Path(args.elf)
+    board = args.board or _board_from_manifest(elf)
+    return debug_session(load_profile(board), elf, args.gdb_args, args.port, args.server_only)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fwharden", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"fwharden {__version__}")
@@ -288,6 +317,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=30.0, help="seconds before it is stopped")
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser("flash", parents=[shared],
+                       help="write a verified firmware to the board with its probe")
+    p.add_argument("elf")
+    p.add_argument("--board", help="board profile (default: from manifest.json beside the ELF)")
+    p.add_argument("--tool", choices=("openocd", "pyocd", "esptool", "uf2"),
+                   help="another tool the profile configures (default: its [flash] tool)")
+    p.add_argument("--port", help="pyOCD probe id, esptool serial port, or the UF2 drive")
+    p.set_defaults(func=cmd_flash)
+
+    p = sub.add_parser("gdbinit", parents=[shared],
+                       help="write the gdbinit (fwh-stacks, fwh-fault, fwh-map) and launch.json")
+    p.add_argument("elf")
+    p.add_argument("--board", help="board profile (default: from manifest.json beside the ELF)")
+    p.add_argument("-o", "--output", help="directory for the files (default: beside the ELF)")
+    p.add_argument("--port", type=int, help="GDB server port (default: the profile's)")
+    p.set_defaults(func=cmd_gdbinit)
+
+    p = sub.add_parser("debug", help="start the GDB server and gdb-multiarch with the gdbinit")
+    p.add_argument("elf")
+    p.add_argument("--board", help="board profile (default: from manifest.json beside the ELF)")
+    p.add_argument("--port", type=int, help="GDB server port (default: the profile's)")
+    p.add_argument("--server-only", action="store_true",
+                   help="start the server and wait (for an IDE or another GDB)")
+    p.set_defaults(func=cmd_debug, gdb_args=[])  # after `--`: arguments for GDB (see main)
+
     p = sub.add_parser("size", parents=[shared], help="memory use per region of a firmware")
     p.add_argument("elf")
     p.add_argument("--board", help="board profile (default: from manifest.json beside the ELF)")
@@ -316,7 +370,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `fwharden debug ELF -- ARGS`: everything after -- goes to GDB untouched.
+    passthrough = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    if passthrough:
+        if args.command != "debug":
+            parser.error("arguments after -- are for `fwharden debug` only")
+        args.gdb_args = passthrough
     func: Callable[[argparse.Namespace, Writer], int] = args.func
     try:
         as_json = getattr(args, "json", False) is True
@@ -327,6 +388,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunError as exc:
         print(f"fwharden: error: {exc}", file=sys.stderr)
         return EXIT_TIMEOUT
+    except FlashError as exc:
+        print(f"fwharden: error: {exc}", file=sys.stderr)
+        return exc.status
     except BrokenPipeError:
         return 0
 

@@ -7,6 +7,7 @@ the file, the key and the fix. Nothing here prints.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from importlib import resources
@@ -30,6 +31,7 @@ from .model import (
     StackPolicy,
     is_power_of_two,
 )
+from .probe import DEBUG_SCHEMA, FLASH_SCHEMA, debug_from_data, flash_from_data
 from .tomlread import Size, Table, check_schema, deep_merge, parse_size, read_toml
 
 SCHEMA_VERSION = 1
@@ -69,6 +71,8 @@ PROFILE_SCHEMA: dict[str, Any] = {
     },
     "qemu": {"machine": str, "binary": str, "console": str},
     "console": {"kind": str, "uart": str, "base": Size},
+    "flash": FLASH_SCHEMA,
+    "debug": DEBUG_SCHEMA,
 }
 UART_TYPES = ("cmsdk", "sifive", "stm32", "stm32f4", "lpuart")
 
@@ -187,6 +191,9 @@ def profile_from_data(data: Mapping[str, Any], path: Path, inherits: tuple[str, 
         inherits=inherits,
         console=_console(req, path),
     )
+    flash = flash_from_data(data.get("flash"), path)
+    profile = dataclasses.replace(profile, flash=flash, debug=debug_from_data(
+        data.get("debug"), flash, profile.qemu is not None, path))
     check_semantics(profile, path)
     return profile
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .probe import Debug, Flash
+
 ARM_ARCHES = ("armv6-m", "armv7-m", "armv7e-m", "armv8-m.main")
 RISCV_ARCHES = ("rv32imac", "rv32imc", "rv32imafc")
 
@@ -188,6 +190,8 @@ class Profile:
     qemu: Qemu | None = None
     inherits: tuple[str, ...] = field(default=())
     console: Console = Console()
+    flash: Flash | None = None      # [flash]: tool and probe (none for QEMU boards)
+    debug: Debug | None = None      # [debug]: the GDB server `scons debug` starts
 
     def region(self, name: str) -> MemoryRegion:
         """The region called `name`; the loader has already checked that it exists."""

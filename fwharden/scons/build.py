@@ -54,7 +54,7 @@ from fwharden.toolchain.tinygo import target_json, tinygo_command
 RUNTIME_PREFIX = "fwharden-runtime"
 # Command-line ARGUMENTS the tool understands.
 KNOWN_ARGS = ("board", "toolchain", "layout", "isr_size", "thread_size", "guard_size", "opt",
-              "run_timeout", "size", "print_stacks", "tags")
+              "run_timeout", "size", "print_stacks", "tags", "flash_tool", "port", "gdb_port")
 
 
 @dataclass(frozen=True)
@@ -209,6 +209,8 @@ def firmware(env, project_file: str = "firmware.toml"):
         run = env.Alias("run", elf, Action(run_in_qemu, "Run $SOURCE in QEMU"), FWH_PROFILE=profile,
                         FWH_RUN_TIMEOUT=timeout)
         env.AlwaysBuild(run)
+    from fwharden.scons import flash
+    flash.declare(env, profile, elf, manifest)
     if env.GetOption("clean"):
         # `scons -c` removes files; the directories they leave behind go after it.
         atexit.register(_remove_empty_dirs, build_dir)
