@@ -126,7 +126,7 @@ class FwhStacks(gdb.Command):
                 verdict = (f"EXCEEDS the exact static bound by {used - worst} B (painted words "
                            "overwritten: by this stack, or by a neighbour's overflow)")
             if used >= wsize:
-                verdict += "; no painted word left: the stack ran into its guard"
+                verdict = "FULL: no painted word left, the stack ran into its guard"
             if worst != UNBOUNDED and worst > size:
                 verdict += f"; the static bound is {worst - size} B more than the stack"
             now = f"; sp=0x{sp:08x}, {base + size - sp} B in use now" \

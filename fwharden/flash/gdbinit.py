@@ -69,6 +69,7 @@ def render_gdbinit(profile: Profile, elf: Path, commands: Path, port: int | None
     debug = debug_settings(profile)
     port = port or debug.port
     elf = elf.resolve()
+    root = find_project_root(elf)
     lines = [
         f"# {HEADER}",
         f"# board {profile.name}: GDB server {debug.server} on {host}:{port}",
@@ -78,6 +79,8 @@ def render_gdbinit(profile: Profile, elf: Path, commands: Path, port: int | None
         f"file {gdb_string(elf)}",
         # The build names the runtime's sources fwharden-runtime/... in the debug info.
         f"set substitute-path fwharden-runtime {gdb_string(include_dir())}",
+        # The project's sources are named relative to its root (-ffile-prefix-map).
+        *([f"directory {gdb_string(root)}"] if root is not None else []),
         "# fwh-stacks, fwh-fault, fwh-map (GDB's Python; needs no fwharden import)",
         f"source {gdb_rest_of_line(commands.resolve())}",
         f"python fwh_configure({json.dumps(str(elf))}, {json.dumps(fwharden_command())})",
