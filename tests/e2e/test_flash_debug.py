@@ -215,3 +215,38 @@ def test_gdbinit_and_launch_json(tmp_path: Path) -> None:
     parsed = subprocess.run(["openocd", "-f", str(elf.parent / "openocd.cfg"), "-c", "shutdown"],
                             capture_output=True, text=True, timeout=60, check=False)
     assert parsed.returncode == 0, parsed.stderr
+
+
+def test_scons_debug_runs_gdb_with_the_gdbinit(tmp_path: Path) -> None:
+    """`scons board=mps2-an500 debug`: QEMU's GDB stub and gdb-multiarch, which reads its
+    commands from standard input when that is not a terminal."""
+    import sys
+    project = tmp_path / "demo"
+    built_copy(EXAMPLE, project, "mps2-an500")
+    commands = "break UART0TX_IRQHandler\ncontinue\nprint demo_high_count\nfwh-stacks\nquit\n"
+    result = subprocess.run([sys.executable, "-m", "SCons", "-Q", "board=mps2-an500", "debug",
+                             f"gdb_port={free_port()}"], cwd=project, input=commands,
+                            capture_output=True, text=True, timeout=300, check=False)
+    output = result.stdout + result.stderr
+    print(output)
+    assert result.returncode == 0, output
+    assert "Breakpoint 1, main () at src/main.c" in output
+    assert re.search(r"Breakpoint 2, UART0TX_IRQHandler \(", output)
+    assert re.search(r"\$1 = 0$", output, re.MULTILINE)   # GDB prints its prompt before it
+    assert set(stacks_table(output)) == {"isr", "thread"}
+    assert (project / "launch.json").is_file()
+
+
+@pytest.mark.parametrize("board", ["stm32h743", "imxrt1064"])
+def test_debug_without_a_probe_is_one_line(board: str, tmp_path: Path) -> None:
+    elf = built_copy(EXAMPLE, tmp_path / "demo", board)
+    result = fwharden("debug", str(elf), "--port", str(free_port()), "--", "-batch")
+    lines = result.stderr.strip().splitlines()
+    print(lines)
+    profile = load_profile(board)
+    assert profile.flash is not None and profile.debug is not None
+    assert result.returncode == 1 and len(lines) == 1
+    assert f"{profile.debug.server} did not start a GDB server for {board}" in lines[0]
+    assert profile.flash.probe in lines[0]
+    expected = "Error: open failed" if board == "stm32h743" else "No connected debug probes"
+    assert expected in lines[0]
