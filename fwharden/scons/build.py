@@ -38,6 +38,7 @@ from fwharden.linker import (
 from fwharden.runtime import include_dir, runtime_sources
 from fwharden.scons.actions import (
     copy_all,
+    discard_manifest,
     html_report,
     patch_firmware,
     report_usage,
@@ -187,6 +188,10 @@ def firmware(env, project_file: str = "firmware.toml"):
                          FWH_PROJECT_NAME=project.name)
     artifacts = [elf[0], binary[0], ihex[0], map_file, report[0], *verified, usage[0],
                  script_node[0]]
+    # Any step that makes an artifact first removes manifest.json (written last): a build
+    # stopped anywhere never leaves an old manifest beside new files.
+    env.AddPreAction([*dict.fromkeys([linked[0], *(a for a in artifacts if a is not map_file)])],
+                     Action(discard_manifest, None))
     sources_for_manifest = [env.File(str(p)) for p in sources] + list(extra_sources)
     manifest = env.Command(
         f"{rel_build}/manifest.json", [*artifacts, *sources_for_manifest],
