@@ -22,6 +22,7 @@ from fwharden.board_profiles.describe import (
     profile_summary,
     profile_to_dict,
 )
+from fwharden.board_profiles.probe import describe_probe, probe_to_dict
 from fwharden.board_profiles.project import (
     HardenPolicy,
     StackOverrides,
@@ -75,8 +76,10 @@ def cmd_boards(args: argparse.Namespace, out: Writer) -> int:
 def cmd_board_show(args: argparse.Namespace, out: Writer) -> int:
     profile = load_profile(args.name)
     layout = build_layout(profile)
-    data = {**profile_to_dict(profile), "layout": layout_to_dict(layout)}
-    out.emit(data, describe_profile(profile) + describe_layout(layout))
+    data = {**profile_to_dict(profile), "layout": layout_to_dict(layout),
+            **probe_to_dict(profile.flash, profile.debug)}
+    out.emit(data, describe_profile(profile) + describe_probe(profile.flash, profile.debug)
+             + describe_layout(layout))
     return 0
 
 

@@ -184,3 +184,31 @@ def debug_from_data(data: Mapping[str, Any] | None, flash: Flash | None, has_qem
     if not 0 < port < 65536:
         raise ProfileError(path, "debug.port", f"{port} is not a TCP port", "use 1..65535")
     return Debug(server=server, port=port, gdb=data.get("gdb", "gdb-multiarch"))
+
+
+def probe_to_dict(flash: Flash | None, debug: Debug | None) -> dict[str, Any]:
+    """[flash] and [debug] as JSON-ready data (for `fwharden board show --json`)."""
+    return {
+        "flash": None if flash is None else {
+            "tool": flash.tool, "probe": flash.probe, "tools": list(flash.available()),
+            "openocd": list(flash.openocd.config) if flash.openocd else None,
+            "pyocd": flash.pyocd.target if flash.pyocd else None,
+            "esptool": flash.esptool.chip if flash.esptool else None,
+            "uf2": flash.uf2.volume if flash.uf2 else None},
+        "debug": None if debug is None else {"server": debug.server, "port": debug.port,
+                                             "gdb": debug.gdb},
+    }
+
+
+def describe_probe(flash: Flash | None, debug: Debug | None) -> str:
+    """Two lines for `fwharden board show`: how the board is flashed and debugged."""
+    lines = []
+    if flash is None:
+        lines.append("  flash       none (no [flash] table)")
+    else:
+        others = [t for t in flash.available() if t != flash.tool]
+        lines.append(f"  flash       {flash.tool} through {flash.probe}"
+                     + (f"; also {', '.join(others)}" if others else ""))
+    if debug is not None:
+        lines.append(f"  debug       {debug.server} GDB server on port {debug.port}, {debug.gdb}")
+    return "\n".join(lines) + "\n"

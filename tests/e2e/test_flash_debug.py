@@ -104,8 +104,12 @@ def test_fwh_fault_after_the_overflow(board: str, handler: str, tmp_path: Path) 
     assert "src/main.c: No such file" not in output   # the gdbinit names the project root
 
 
+# The RP2040 test profile brings the CMSIS-DAP probe (target/rp2040.cfg).
+RP2040 = str(Path(__file__).resolve().parent.parent / "data" / "boards" / "rp2040-test.toml")
+
+
 def _openocd_boards() -> list[str]:
-    return [b for b in ALL_BOARDS if (p := load_profile(b).flash) and p.openocd]
+    return [b for b in (*ALL_BOARDS, RP2040) if (p := load_profile(b).flash) and p.openocd]
 
 
 def _adapter(config: list[str]) -> str:

@@ -19,6 +19,7 @@ from fwharden.flash.gdbinit import merge_launch_json
 from fwharden.flash.run import flash_firmware, tool_message
 
 ELF = Path("/work/p/build/b/firmware.elf")
+RP2040_PROFILE = Path(__file__).resolve().parent.parent / "data" / "boards" / "rp2040-test.toml"
 
 # The UF2 specification's constants, written out here rather than imported.
 UF2_MAGIC0, UF2_MAGIC1, UF2_END = 0x0A324655, 0x9E5D5157, 0x0AB16F30
@@ -117,54 +118,6 @@ def _verified(directory: Path, elf_bytes: bytes, verdict: str = "pass",
     return elf
 
 
-def _rp2040_profile(tmp_path: Path) -> Path:
-    """A board profile for the RP2040 (the catalog gets one later): 2 MB QSPI flash at
-    0x10000000 with the boot stage 2 in its first 256 bytes, 264 KB SRAM (RP2040
-    datasheet 2.2); the Cortex-M0+ MPU has 8 regions."""
-    path = tmp_path / "rp2040-test.toml"
-    path.write_text("""schema_version = 1
-[board]
-name = "rp2040-test"
-[cpu]
-arch = "armv6-m"
-core = "cortex-m0plus"
-[protection]
-kind = "pmsav7"
-regions = 8
-[memory.flash]
-origin = 0x10000100
-length = 0x001FFF00
-attributes = "rx"
-[memory.sram]
-origin = 0x20000000
-length = "264K"
-attributes = "rwx"
-[interrupts]
-controller = "nvic"
-irq_count = 26
-priority_bits = 2
-[placement]
-boot = "flash"
-data = "sram"
-[stacks]
-region = "sram"
-isr_size = "2K"
-thread_size = "4K"
-guard_size = 64
-[flash]
-tool = "uf2"
-probe = "the RP2040's BOOTSEL USB drive (hold BOOTSEL while plugging in)"
-[flash.uf2]
-family = 0xE48BFF56
-volume = "RPI-RP2"
-[flash.openocd]
-config = ["interface/cmsis-dap.cfg", "target/rp2040.cfg"]
-[flash.pyocd]
-target = "rp2040"
-""")
-    return path
-
-
 def _parse_uf2(data: bytes) -> list[tuple[int, int, int, int, int, bytes]]:
     assert len(data) % 512 == 0
     blocks = []
@@ -190,7 +143,7 @@ def test_uf2_copy_to_a_mounted_rpi_rp2_drive(tmp_path: Path) -> None:
     drive = media / "RPI-RP2"
     drive.mkdir()
     (drive / "INFO_UF2.TXT").write_text(INFO_UF2)
-    profile = load_profile(str(_rp2040_profile(tmp_path)))
+    profile = load_profile(str(RP2040_PROFILE))
     result = flash_firmware(profile, elf, uf2_roots=sorted(media.iterdir()))
     assert result.tool == "uf2" and result.written_to == str(drive)
     assert not (media / "USBSTICK" / "firmware.uf2").exists()
@@ -210,7 +163,7 @@ def test_uf2_copy_to_a_mounted_rpi_rp2_drive(tmp_path: Path) -> None:
 def test_uf2_without_a_drive_or_picotool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     elf = _verified(tmp_path / "build", _elf32([(0x10000100, b"\0" * 16)]))
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    profile = load_profile(str(_rp2040_profile(tmp_path)))
+    profile = load_profile(str(RP2040_PROFILE))
     with pytest.raises(FlashError) as info:
         flash_firmware(profile, elf, uf2_roots=[tmp_path])
     assert info.value.status == 1
@@ -238,7 +191,7 @@ def test_verify_gate(tmp_path: Path) -> None:
     with pytest.raises(FlashError, match="no manifest.json or verify.json"):
         check_verified(bare)
     # A refused firmware never reaches the tool: the gate runs before any program lookup.
-    profile = load_profile(str(_rp2040_profile(tmp_path)))
+    profile = load_profile(str(RP2040_PROFILE))
     with pytest.raises(FlashError, match="never flashed"):
         flash_firmware(profile, failed, tool="openocd")
 
