@@ -122,6 +122,8 @@ def launch_configuration(profile: Profile, elf: Path, root: Path, commands_gdb: 
         "cwd": "${workspaceFolder}",
         "executable": rel(elf),
         "gdbPath": debug.gdb,
+        # Cortex-Debug runs <prefix>-objdump and -nm on the executable (its globals view).
+        "toolchainPrefix": "arm-none-eabi" if profile.cpu.family == "arm" else "riscv64-unknown-elf",
         "runToEntryPoint": "main",
         "postLaunchCommands": [f"source {rel(commands_gdb)}"],
     }

@@ -212,7 +212,11 @@ def test_gdbinit_and_launch_json(tmp_path: Path) -> None:
     launch = tmp_path / "demo" / "launch.json"
     assert (tmp_path / "demo" / "compile_commands.json").is_file()
     config = json.loads(launch.read_text().split("\n", 1)[1])["configurations"][0]
+    # Attribute names as Cortex-Debug's debug_attributes.md documents them.
     assert config["type"] == "cortex-debug" and config["servertype"] == "openocd"
+    assert config["runToEntryPoint"] == "main" and config["toolchainPrefix"] == "arm-none-eabi"
+    assert config["postLaunchCommands"] == [
+        "source ${workspaceFolder}/build/stm32h743/fwharden-commands.gdb"]
     assert config["executable"] == "${workspaceFolder}/build/stm32h743/firmware.elf"
     assert config["configFiles"] == ["${workspaceFolder}/build/stm32h743/openocd.cfg"]
     # The generated script is the profile's sequence, and OpenOCD parses it.
