@@ -36,14 +36,14 @@ def openocd_config_args(config: OpenOcdConfig) -> list[str]:
     return args
 
 
-def openocd_flash_command(openocd: str, config: OpenOcdConfig, elf: Path) -> list[str]:
-    """Write, verify against the file, reset and exit (OpenOCD manual 16.1 `program`).
+# OpenOCD's servers, closed: a flash or a check must not take ports another session
+# uses (they are set before the scripts, since a board script may call init itself).
+NO_SERVERS = ["-c", "gdb_port disabled", "-c", "tcl_port disabled", "-c", "telnet_port disabled"]
 
-    The GDB, Tcl and telnet servers stay closed: flashing must not take ports another
-    session uses. They are set before the scripts, since a board script may call init.
-    """
-    return [openocd, "-c", "gdb_port disabled", "-c", "tcl_port disabled",
-            "-c", "telnet_port disabled", *openocd_config_args(config),
+
+def openocd_flash_command(openocd: str, config: OpenOcdConfig, elf: Path) -> list[str]:
+    """Write, verify against the file, reset and exit (OpenOCD manual 16.1 `program`)."""
+    return [openocd, *NO_SERVERS, *openocd_config_args(config),
             "-c", f"program {tcl_word(elf.resolve())} verify reset exit"]
 
 
@@ -55,7 +55,7 @@ def openocd_server_command(openocd: str, config: OpenOcdConfig, port: int) -> li
 
 def openocd_check_command(openocd: str, config: OpenOcdConfig) -> list[str]:
     """Parse the configuration, then stop before init (where the probe is opened)."""
-    return [openocd, *openocd_config_args(config), "-c", "shutdown"]
+    return [openocd, *NO_SERVERS, *openocd_config_args(config), "-c", "shutdown"]
 
 
 def pyocd_flash_command(pyocd: list[str], config: PyOcdConfig, elf: Path,

@@ -90,7 +90,9 @@ def render_gdbinit(profile: Profile, elf: Path, commands: Path, port: int | None
         lines += [f"target remote {host}:{port}"]
     else:
         # The server writes the flash on `load`; halt the core before and after it.
-        lines += [f"target extended-remote {host}:{port}", "monitor reset halt", "load",
+        # OpenOCD serves GDB's extended protocol; plain `target remote` for pyOCD.
+        remote = "extended-remote" if debug.server == "openocd" else "remote"
+        lines += [f"target {remote} {host}:{port}", "monitor reset halt", "load",
                   "monitor reset halt"]
     lines += ["break main", "continue", ""]
     return "\n".join(lines)

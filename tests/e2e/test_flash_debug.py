@@ -13,7 +13,7 @@ import pytest
 from conftest import ALL_BOARDS, EXAMPLE, FIRMWARE, built_copy, copy_project, fwharden, scons
 
 from fwharden.board_profiles import load_profile
-from fwharden.flash.commands import openocd_check_command, openocd_config_args
+from fwharden.flash.commands import NO_SERVERS, openocd_check_command, openocd_config_args
 
 OPENOCD_SCRIPTS = Path("/usr/share/openocd/scripts")
 # What OpenOCD 0.12 itself says when the adapter a configuration names is not plugged in
@@ -153,8 +153,8 @@ def test_openocd_configuration_up_to_the_probe(board: str) -> None:
         assert parsed.returncode == 0, parsed.stderr
         assert "Error" not in parsed.stderr and "shutdown command invoked" in parsed.stderr
     # With init the adapter is opened: OpenOCD's first error is the missing probe.
-    opened = subprocess.run(["openocd", *openocd_config_args(flash.openocd), "-c", "init",
-                             "-c", "shutdown"], capture_output=True, text=True, timeout=60,
+    opened = subprocess.run(["openocd", *NO_SERVERS, *openocd_config_args(flash.openocd),
+                             "-c", "init", "-c", "shutdown"], capture_output=True, text=True, timeout=60,
                             check=False)
     errors = [line for line in opened.stderr.splitlines() if line.startswith("Error")]
     print(board, adapter, errors)
