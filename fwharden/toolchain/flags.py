@@ -103,6 +103,8 @@ def board_defines(profile: Profile) -> tuple[str, ...]:
         f"FWH_IRQ_{profile.interrupts.controller.upper()}=1",
         f"FWH_PRIO_BITS={profile.interrupts.priority_bits}",
         f"FWH_IRQ_COUNT={profile.interrupts.irq_count}",
+        # What arms the guards: pmsav7 / pmsav8 (MPU), pmp, or none (runtime/cortex_m/guard.c).
+        f"FWH_PROTECTION_{profile.protection.kind.upper()}=1",
     ]
     if profile.cpu.has_fpu and profile.cpu.float_abi != "soft":
         defines.append("FWH_HAS_FPU=1")

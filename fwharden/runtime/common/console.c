@@ -14,6 +14,8 @@
  *   stm32:   STM32 USART with ISR +0x1C (bit 7 TXE) and TDR +0x28 (RM0433, 48.7)
  *   stm32f4: STM32F4 USART with SR +0x0 (bit 7 TXE) and DR +0x4 (RM0090, 30.6)
  *   lpuart:  NXP LPUART with STAT +0x14 (bit 23 TDRE) and DATA +0x1C (IMXRT1064RM, 49.4)
+ *   pl011:   Arm PrimeCell UART (PL011): DR +0x0, FR +0x18 (bit 5 TXFF) (Arm DDI 0183G,
+ *            3.3); the Stellaris UARTs are PL011s (LM3S6965 datasheet, 12.5)
  */
 #include <stdint.h>
 
@@ -79,6 +81,10 @@ static void uart_putc(char c)
     while ((UART_REG(0x14) & (1u << 23)) == 0u) {
     }
     UART_REG(0x1C) = (uint8_t)c;
+#elif defined(FWH_CONSOLE_UART_PL011)
+    while (UART_REG(0x18) & (1u << 5)) {
+    }
+    UART_REG(0x00) = (uint8_t)c;
 #else
 #error "FWH_CONSOLE_UART_BASE set without a UART type"
 #endif
@@ -103,7 +109,11 @@ void fwh_puts(const char *text)
 
 void fwh_put_hex(uint32_t value)
 {
-    char text[11] = {'0', 'x'};
+    /* Filled element by element: a partial initialiser becomes a memset call on some
+     * targets (Cortex-M0), and the runtime links no library. */
+    char text[11];
+    text[0] = '0';
+    text[1] = 'x';
     for (int i = 0; i < 8; ++i) {
         uint32_t nibble = (value >> (28 - 4 * i)) & 0xFu;
         text[2 + i] = (char)(nibble < 10 ? '0' + nibble : 'a' + nibble - 10);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "../fwharden.h"
+#include "fault.h"
 #include "runtime.h"
 
 #define FWH_STACKMAP_MAGIC 0x53485746u /* "FWHS" */
@@ -126,7 +127,7 @@ uint32_t fwh_mirror_check(void)
     return changed;
 }
 
-/* Which stack a (faulting) address belongs to: its guard or its body. 0xFF: none. */
+/* Which stack a (faulting) address belongs to: its guard or its body; FWH_STACK_NONE: none. */
 uint32_t fwh_stack_of(uint32_t address)
 {
     for (uint32_t id = 0; id < fwh_stack_count(); ++id) {
@@ -135,7 +136,7 @@ uint32_t fwh_stack_of(uint32_t address)
             return id;
         }
     }
-    return 0xFFu;
+    return FWH_STACK_NONE;
 }
 
 /* The guard (not the body) holds `address`. */

@@ -1,11 +1,12 @@
-/* fwharden reset entry for ARMv7-M (ARM DDI 0403E).
+/* fwharden reset entry for Cortex-M (ARMv6-M DDI 0419E, ARMv7-M DDI 0403E, ARMv8-M DDI 0553B).
  *
  * The core loads SP from word 0 of the vector table, which fwharden points at the top of
  * the interrupt stack, so MSP is the interrupt stack from the first instruction. The reset
  * entry enables the FPU (if the build uses one), points VTOR at our table, initialises RAM
- * on MSP, paints the stacks and arms the MPU guards (fwh_runtime_init), then moves thread
- * mode to PSP (the thread stack, CONTROL.SPSEL = 1; B1.4.4) and
- * calls main() there. Exceptions keep using MSP, so handlers never share the thread stack.
+ * on MSP, paints the stacks and arms the guards (fwh_runtime_init), then moves thread
+ * mode to PSP (the thread stack, CONTROL.SPSEL = 1; B1.4.4) and calls main() there.
+ * Exceptions keep using MSP, so handlers never share the thread stack.
+ * Thumb-1 only, so the same code assembles for ARMv6-M.
  */
 #include <stdint.h>
 
@@ -15,19 +16,25 @@ void fwh_thread_main(void);
 __attribute__((naked, noreturn, used)) void Reset_Handler(void)
 {
     __asm__ volatile(
+        ".syntax unified\n"
 #if defined(FWH_HAS_FPU)
         /* CPACR.CP10/CP11 = full access (B3.2.20) before any FP instruction. */
         "ldr r0, =0xE000ED88\n"
         "ldr r1, [r0]\n"
-        "orr r1, r1, #(0xF << 20)\n"
+        "ldr r2, =0x00F00000\n"
+        "orrs r1, r2\n"
         "str r1, [r0]\n"
         "dsb\n"
         "isb\n"
 #endif
-        /* VTOR (B3.2.5): the table may not be at address 0 (STM32 flash, i.MX RT). */
-        "ldr r0, =0xE000ED08\n"
+        /* VTOR (B3.2.5): the table may not be at address 0 (STM32 flash, i.MX RT). A table
+         * at 0 needs no write, and the Cortex-M0 has no VTOR at all (DDI 0419E B3.2.2). */
         "ldr r1, =__fwh_vectors_start\n"
+        "cmp r1, #0\n"
+        "beq 1f\n"
+        "ldr r0, =0xE000ED08\n"
         "str r1, [r0]\n"
+        "1:\n"
         "bl fwh_init_memory\n"
         "bl fwh_runtime_init\n"
         "ldr r0, =__fwh_thread_stack_end\n"

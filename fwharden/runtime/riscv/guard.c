@@ -7,12 +7,13 @@
  */
 #include <stdint.h>
 
+#include "../common/fault.h"
 #include "../common/runtime.h"
 
 #define PMP_L 0x80u
 #define PMP_NAPOT 0x18u
 
-uint32_t fwh_fault_stack[128] __attribute__((aligned(16)));
+uint32_t fwh_fault_stack[FWH_FAULT_STACK_SIZE / 4] __attribute__((aligned(16)));
 
 struct fwh_fault_record {
     uint32_t magic;
@@ -66,15 +67,15 @@ __attribute__((noreturn, used)) void fwh_fault_capture(uint32_t mcause, uint32_t
                                                        uint32_t mtval, uint32_t sp, uint32_t ra)
 {
     struct fwh_fault_record *rec = &fwh_last_fault;
-    rec->magic = 0x46574846u;
+    rec->magic = FWH_FAULT_MAGIC;
     rec->mcause = mcause;
     rec->mepc = mepc;
     rec->mtval = mtval;
     rec->sp = sp;
     rec->ra = ra;
     uint32_t access = mcause == 5u || mcause == 7u || mcause == 1u;
-    rec->stack = access ? fwh_stack_of(mtval) : 0xFFu;
-    if (rec->stack == 0xFFu) {
+    rec->stack = access ? fwh_stack_of(mtval) : FWH_STACK_NONE;
+    if (rec->stack == FWH_STACK_NONE) {
         rec->stack = fwh_stack_of(sp);
     }
     rec->count++;

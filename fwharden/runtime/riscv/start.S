@@ -9,6 +9,8 @@
  * stack overflow leaves the faulting sp inside a guard, which the swap put in mscratch.
  * NOTE: assumes traps do not nest (mstatus.MIE is cleared on entry and not set again).
  */
+#include "../common/fault.h"
+
 #define CSR_MTVT 0x307
 
     .section .text.fwh_start, "ax"
@@ -97,7 +99,7 @@ fwh_trap_entry:
     .type fwh_exception_entry, @function
 fwh_exception_entry:
     lw t0, -4(sp)
-    la sp, fwh_fault_stack + 512
+    la sp, fwh_fault_stack + FWH_FAULT_STACK_SIZE
     csrr a0, mcause
     csrr a1, mepc
     csrr a2, mtval
