@@ -74,7 +74,7 @@ PROFILE_SCHEMA: dict[str, Any] = {
     "flash": FLASH_SCHEMA,
     "debug": DEBUG_SCHEMA,
 }
-UART_TYPES = ("cmsdk", "sifive", "stm32", "stm32f4", "lpuart")
+UART_TYPES = ("cmsdk", "sifive", "stm32", "stm32f4", "lpuart", "pl011")
 
 ARM_CORES = {
     "cortex-m0": ("armv6-m", ("none",)),
@@ -86,7 +86,9 @@ ARM_CORES = {
 }
 FLOAT_ABIS = ("soft", "softfp", "hard")
 CONTROLLERS = {"arm": ("nvic",), "riscv": ("clint", "eclic", "plic")}
-PROTECTIONS = {"arm": ("pmsav7", "none"), "riscv": ("pmp", "none")}
+PROTECTIONS = {"arm": ("pmsav7", "pmsav8", "none"), "riscv": ("pmp", "none")}
+# PMSAv8 is the ARMv8-M MPU (and its stack-limit registers); the other cores have none.
+PMSAV8_ARCHES = ("armv8-m.main",)
 STACK_LAYOUTS = ("top", "flip")
 CONSOLES = ("semihosting", "uart")
 # ARMv7-M NVIC: at most 496 external interrupts (ARM DDI 0403E B3.4.1).
@@ -257,6 +259,10 @@ def _cpu(req: _Required, path: Path) -> Cpu:
 def _protection(req: _Required, cpu: Cpu, path: Path) -> Protection:
     kind = _choice(path, "protection.kind", req.get("protection.kind", str),
                    PROTECTIONS[cpu.family])
+    if (kind == "pmsav8") != (cpu.arch in PMSAV8_ARCHES) and kind != "none":
+        raise ProfileError(path, "protection.kind", f"{cpu.arch} has no {kind} MPU",
+                           'use "pmsav8" on ARMv8-M Mainline, "pmsav7" on ARMv7-M, '
+                           'else "none"')
     regions = req.opt("protection.regions", int, 0)
     if kind != "none" and regions < 2:
         raise ProfileError(path, "protection.regions",
@@ -471,7 +477,7 @@ def _check_guard(profile: Profile, path: Path) -> None:
     if not is_power_of_two(guard):
         raise ProfileError(path, "stacks.guard_size", f"{guard} is not a power of two",
                            "MPU regions and PMP NAPOT ranges are powers of two; use e.g. 128")
-    if kind == "pmsav7" and guard < 32:
+    if kind in ("pmsav7", "pmsav8") and guard < 32:
         raise ProfileError(path, "stacks.guard_size", f"{guard} is below the 32-byte MPU minimum",
                            "use 32 or more (ARM DDI 0403E B3.5.8)")
     if kind == "pmp" and guard < max(8, profile.protection.granularity):

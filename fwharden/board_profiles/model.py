@@ -81,7 +81,8 @@ class MemoryRegion:
 class Protection:
     """The memory-protection hardware that enforces stack guards.
 
-    kind: "pmsav7" (ARMv7-M MPU), "pmp" (RISC-V physical memory protection) or "none"
+    kind: "pmsav7" (ARMv7-M MPU), "pmsav8" (ARMv8-M MPU, with the MSPLIM/PSPLIM stack
+    limits), "pmp" (RISC-V physical memory protection) or "none"
     (guards are then only a painted no-go zone that software checks).
     """
 
@@ -155,7 +156,8 @@ class Console:
 
     kind: "semihosting" (a debugger or QEMU), "uart" (`uart` names the peripheral type:
     "cmsdk" for Arm's CMSDK UART, "sifive" for SiFive's UART, "stm32" for an STM32 USART
-    with ISR/TDR registers, "stm32f4" for the older SR/DR layout, "lpuart" for NXP's LPUART)
+    with ISR/TDR registers, "stm32f4" for the older SR/DR layout, "lpuart" for NXP's LPUART,
+    "pl011" for Arm's PrimeCell UART)
     or "none".
     """
 

@@ -30,6 +30,7 @@ BFSR = {8: "instruction bus error", 9: "precise data bus error", 10: "imprecise 
         13: "lazy FP state preservation error"}
 UFSR = {16: "undefined instruction", 17: "invalid state (Thumb bit clear)",
         18: "invalid exception return (bad EXC_RETURN)", 19: "no coprocessor (FPU off)",
+        20: "stack limit violation (MSPLIM/PSPLIM, ARMv8-M)",
         24: "unaligned access", 25: "divide by zero"}
 HFSR = {1: "vector table read fault", 30: "escalated from a configurable fault",
         31: "debug event"}
@@ -132,7 +133,7 @@ def _locate(image: Image, lines: LineTable, address: int, return_address: bool =
                     where[1] if where else None)
 
 
-def _stack_name(image: Image, stack_id: int | None) -> str | None:
+def _stack_descriptor(image: Image, stack_id: int | None) -> tuple | None:
     section = next((s for s in image.sections if s.name == SECTION), None)
     if section is None or stack_id is None:
         return None
@@ -140,16 +141,35 @@ def _stack_name(image: Image, stack_id: int | None) -> str | None:
         _, _, descriptors = parse_stackmap(section.data)
     except HardenError:
         return None
-    for descriptor in descriptors:
-        if descriptor[0] == stack_id:
-            raw = descriptor[1].rstrip(b"\0")
-            try:
-                return raw.decode("ascii")
-            except UnicodeDecodeError:
-                raise HardenError(f"{image.path}: stack {stack_id} in {SECTION} is named "
-                                  f"{printable(raw)!r}, not ASCII; fix: rebuild with the "
-                                  "SCons tool, which writes the stack map") from None
-    return None
+    return next((d for d in descriptors if d[0] == stack_id), None)
+
+
+def _stack_name(image: Image, stack_id: int | None) -> str | None:
+    descriptor = _stack_descriptor(image, stack_id)
+    if descriptor is None:
+        return None
+    raw = descriptor[1].rstrip(b"\0")
+    try:
+        return raw.decode("ascii")
+    except UnicodeDecodeError:
+        raise HardenError(f"{image.path}: stack {stack_id} in {SECTION} is named "
+                          f"{printable(raw)!r}, not ASCII; fix: rebuild with the "
+                          "SCons tool, which writes the stack map") from None
+
+
+def _sp_below_stack(image: Image, fields: dict[str, int]) -> str | None:
+    """A detail when the faulting SP lies below the lowest address of its stack: how an
+    overflow shows on a core without fault status registers (ARMv6-M HardFault)."""
+    descriptor = _stack_descriptor(image, fields.get("stack"))
+    if "sp" in fields:
+        sp = fields["sp"]
+    elif "exc_return" in fields:
+        sp = fields.get("psp" if fields["exc_return"] & 4 else "msp", 0)
+    else:
+        return None
+    if descriptor is None or sp >= descriptor[2]:
+        return None
+    return f"SP 0x{sp:08x} is below the stack's lowest address 0x{descriptor[2]:08x}"
 
 
 # The runtime's .noinit fault record (runtime/cortex_m/guard.c, runtime/riscv/guard.c):
@@ -173,7 +193,9 @@ def fault_from_record(data: bytes, family: str) -> FaultLine:
     if family == "arm":
         kind = ARM_FAULT_NAMES.get(fields["ipsr"], "Exception")
         # The record keeps the frame only when it was valid (stacking errors zero it).
-        fields["frame"] = 0 if fields["cfsr"] & ((1 << 4) | (1 << 12)) else 1
+        # ARMv6-M has no CFSR: there a zeroed PC says the frame was not kept.
+        fields["frame"] = 0 if fields["cfsr"] & ((1 << 4) | (1 << 12)) or not fields["pc"] \
+            else 1
     else:
         kind = RISCV_CAUSES.get(fields["mcause"], "exception").replace(" ", "-")
     return FaultLine(family, kind, fields)
@@ -195,6 +217,9 @@ def decode_fault(elf: Path, log_text: str, record: bytes | None = None) -> Decod
         cfsr = f.get("cfsr", 0)
         details = _bits(cfsr, MMFSR) + _bits(cfsr, BFSR) + _bits(cfsr, UFSR)
         details += _bits(f.get("hfsr", 0), HFSR)
+        below = _sp_below_stack(image, f)
+        if below:
+            details.append(below)
         if cfsr & (1 << 7):
             details.append(f"at 0x{f.get('mmfar', 0):08x}")
         elif cfsr & (1 << 15):
@@ -212,7 +237,8 @@ def decode_fault(elf: Path, log_text: str, record: bytes | None = None) -> Decod
         lr = _locate(image, lines, f.get("ra", 0), return_address=True)
     if stack:
         summary += f"; overflow of the {STACK_TITLES.get(stack, stack)}" if any(
-            "access" in d or "stacking" in d for d in details) else f"; on the {stack} stack"
+            "access" in d or "stacking" in d or "stack limit" in d or "below the stack" in d
+            for d in details) else f"; on the {stack} stack"
     for index, word in enumerate(fault.words):
         if word == TINYGO_STACK_CANARY and fault.words_at is not None:
             where = fault.words_at + 4 * index
