@@ -12,12 +12,16 @@
 
 /* Two quiet lines per board (nothing in QEMU raises them) and their handler names from
  * the board's generated vector table. */
-#if defined(FWH_BOARD_STM32H743) || defined(FWH_BOARD_STM32F407) || \
-    defined(FWH_BOARD_NETDUINOPLUS2)
+#if defined(FWH_BOARD_STM32F407) || defined(FWH_BOARD_NETDUINOPLUS2)
 #define LOW_IRQ 0u
 #define HIGH_IRQ 1u
 #define LOW_HANDLER WWDG_IRQHandler
-#define HIGH_HANDLER IRQ1_Handler
+#define HIGH_HANDLER PVD_IRQHandler
+#elif defined(FWH_BOARD_STM32H743)
+#define LOW_IRQ 0u
+#define HIGH_IRQ 1u
+#define LOW_HANDLER WWDG_IRQHandler
+#define HIGH_HANDLER PVD_AVD_IRQHandler
 #elif defined(FWH_BOARD_MPS2_AN386) || defined(FWH_BOARD_MPS2_AN500)
 #define LOW_IRQ 0u
 #define HIGH_IRQ 1u
