@@ -210,3 +210,28 @@ def test_raw_fault_record_decodes(board: str, tmp_path: Path) -> None:
     assert data["pc"]["function"] == "overflow_body"
     bad = fwharden("decode-fault", "--elf", str(elf), "--record", str(elf))
     assert bad.returncode == 2 and "not a fwharden fault record" in bad.stderr
+
+
+@pytest.mark.parametrize("board", ["mps2-an386", "mps2-an505", "netduinoplus2"])
+def test_fault_capture_skips_the_fp_frame(board: str, tmp_path: Path) -> None:
+    """A fault in a handler that used the FPU: the core stacks the 104-byte extended frame
+    (EXC_RETURN bit 4 clear, ARM DDI 0403E B1.5.7), and the stack words the runtime prints
+    start right above it, where the handler's own markers are."""
+    project = copy_project(FIRMWARE / "overflow", tmp_path / "fp")
+    toml = project / "firmware.toml"
+    toml.write_text(toml.read_text().replace(
+        'sources = ["src/*.c"]', 'sources = ["src/*.c"]\ndefines = ["OVERFLOW_FP_FAULT=1"]'))
+    scons(project, f"board={board}")
+    result = run(board, project / "build" / board / "firmware.elf")
+    assert result.returncode == 70, result.stdout + result.stderr
+    line = next(x for x in (result.stdout + result.stderr).splitlines()
+                if x.startswith("FWH-FAULT"))
+    fields = dict(re.findall(r" (\w+)=(0x[0-9a-f]+)", line))
+    words_at, words = re.search(r"words@(0x[0-9a-f]+)=([0-9a-fx,]+)", line).groups()
+    exc_return, sp, xpsr = (int(fields[k], 16) for k in ("exc_return", "sp", "xpsr"))
+    assert "type=UsageFault" in line and int(fields["cfsr"], 16) == 1 << 16  # UNDEFINSTR
+    assert exc_return & 0x10 == 0, "the extended (FP) frame was not stacked"
+    assert int(fields["frame"], 16) == 1
+    pad = 4 if xpsr & (1 << 9) else 0
+    assert int(words_at, 16) == sp + 104 + pad
+    assert words.split(",")[:4] == ["0xfa570001", "0xfa570002", "0xfa570003", "0xfa570004"]

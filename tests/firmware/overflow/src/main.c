@@ -18,6 +18,29 @@ static void overflow_body(void)
     overflow_sink = big[0];
 }
 
+#if defined(OVERFLOW_FP_FAULT) && defined(FWH_HAS_FPU)
+/* The other test mode (-DOVERFLOW_FP_FAULT): no overflow, but a UsageFault in a handler
+ * that has used the FPU, so the core stacks the 104-byte extended frame (EXC_RETURN.FType
+ * = 0; ARM DDI 0403E B1.5.7). The markers sit in this function's frame, right above the
+ * fault frame: the runtime's stack words start there only if it skipped all 104 bytes. */
+volatile float overflow_fp = 1.5f;
+
+static void fp_fault_body(void)
+{
+    volatile uint32_t marker[4];
+    marker[0] = 0xFA570001u;
+    marker[1] = 0xFA570002u;
+    marker[2] = 0xFA570003u;
+    marker[3] = 0xFA570004u;
+    overflow_fp = overflow_fp * 3.0f;
+    __asm__ volatile("udf #0");     /* UsageFault: undefined instruction */
+    overflow_sink = marker[0];
+}
+#define HANDLER_BODY fp_fault_body
+#else
+#define HANDLER_BODY overflow_body
+#endif
+
 #if defined(FWH_ARCH_ARM)
 /* A quiet line per board and its handler name in the generated vector table. Pended
  * through ISPR, which every NVIC has (ARMv6-M has no STIR; DDI 0419E B3.4). */
@@ -51,7 +74,7 @@ __attribute__((always_inline)) static inline void trigger(void)
 
 void OVERFLOW_HANDLER(void)
 {
-    overflow_body();
+    HANDLER_BODY();
 }
 #else
 #define MSIP (*(volatile uint32_t *)0x02000000u)
