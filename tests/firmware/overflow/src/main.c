@@ -50,8 +50,7 @@ static void fp_fault_body(void)
 #elif defined(FWH_BOARD_LM3S6965EVB)
 #define OVERFLOW_IRQ 0u
 #define OVERFLOW_HANDLER GPIOA_IRQHandler
-#elif defined(FWH_BOARD_NETDUINOPLUS2) || defined(FWH_BOARD_STM32F407) || \
-    defined(FWH_BOARD_STM32H743)
+#elif defined(FWH_BOARD_NETDUINOPLUS2)
 #define OVERFLOW_IRQ 0u
 #define OVERFLOW_HANDLER WWDG_IRQHandler
 #elif defined(FWH_BOARD_MPS2_AN505)
