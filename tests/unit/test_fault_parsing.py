@@ -68,3 +68,12 @@ def test_record_from_the_cli_is_bounded(tmp_path: Path, capsys: pytest.CaptureFi
     big.write_bytes(struct.pack("<I", 0x46574846) * ((1 << 20) // 4 + 1))
     assert main(["decode-fault", "--elf", "x.elf", "--record", str(big)]) == 2
     assert "more than the 1048576 bytes" in capsys.readouterr().err
+
+
+def test_long_word_on_the_line_is_linear() -> None:
+    """Found by the fuzz tier: a 32k-character word on a FWH-FAULT line took minutes (the
+    field regexes retried at every position inside it)."""
+    import time
+    start = time.perf_counter()
+    fault = decode.find_fault_line("FWH-FAULT arch=arm type=HardFault " + "9" * 200_000)
+    assert fault.kind == "HardFault" and time.perf_counter() - start < 2

@@ -9,11 +9,13 @@ HardenError line.
 from __future__ import annotations
 
 import bisect
+import io
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from elftools.common.exceptions import DWARFError, ELFError
 from elftools.construct import ConstructError
@@ -21,7 +23,7 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from fwharden.harden.errors import HardenError
-from fwharden.inputs import ELF_LIMIT, InputError, open_regular, printable
+from fwharden.inputs import ELF_LIMIT, InputError, open_regular, printable, read_bounded
 
 MACHINES = {"EM_ARM": "arm", "EM_RISCV": "riscv"}
 # Executable bytes verify will decode: four times the largest flash in the catalog (the
@@ -40,15 +42,30 @@ def open_elf(path: Path) -> Iterator[ELFFile]:
     except InputError as exc:
         raise HardenError(f"{path}: cannot open: {exc}") from None
     with stream:
-        try:
-            elf = ELFFile(stream)
-            machine = elf["e_machine"]
-        except PARSE_ERRORS as exc:
-            raise HardenError(f"{path}: not an ELF file ({printable(str(exc))})") from None
-        if machine not in MACHINES or elf.elfclass != 32:
-            raise HardenError(f"{path}: {machine} ELF{elf.elfclass} is not a 32-bit ARM or "
-                              "RISC-V firmware")
-        yield elf
+        yield elf_file(path, stream)
+
+
+def elf_in_memory(path: Path) -> ELFFile:
+    """An ELFFile over the bytes of `path` read once (bounded): it stays usable after the
+    file is closed, for readers that come back to it (the line table)."""
+    try:
+        data = read_bounded(path, ELF_LIMIT)
+    except InputError as exc:
+        raise HardenError(f"{path}: cannot open: {exc}") from None
+    return elf_file(path, io.BytesIO(data))
+
+
+def elf_file(path: Path, stream: BinaryIO) -> ELFFile:
+    """`stream` as an ELFFile, checked to be a 32-bit ARM or RISC-V file."""
+    try:
+        elf = ELFFile(stream)
+        machine = elf["e_machine"]
+    except PARSE_ERRORS as exc:
+        raise HardenError(f"{path}: not an ELF file ({printable(str(exc))})") from None
+    if machine not in MACHINES or elf.elfclass != 32:
+        raise HardenError(f"{path}: {machine} ELF{elf.elfclass} is not a 32-bit ARM or "
+                          "RISC-V firmware")
+    return elf
 
 
 @dataclass(frozen=True)

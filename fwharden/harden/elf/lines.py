@@ -12,7 +12,7 @@ import bisect
 import posixpath
 from pathlib import Path
 
-from fwharden.harden.elf.image import PARSE_ERRORS, open_elf
+from fwharden.harden.elf.image import PARSE_ERRORS, elf_in_memory
 from fwharden.harden.errors import HardenError
 from fwharden.inputs import printable
 
@@ -34,6 +34,9 @@ class LineTable:
         self.path = path
         self._units: dict[int, list[tuple[int, str, int]]] = {}
         self._all: list[tuple[int, str, int]] | None = None
+        self._dwarf = None  # DWARFInfo, or False when the ELF has no line table
+        self._keys: list[int] = []
+        self._entries: list[tuple[int, int, int]] = []  # (start, end, unit offset), aranges
 
     def lookup(self, address: int) -> tuple[str, int] | None:
         """(file, line) of `address`; None where the ELF has no line table for it.
@@ -52,22 +55,36 @@ class LineTable:
         return None if line == 0 else (name, line)
 
     def _rows_for(self, address: int) -> list[tuple[int, str, int]]:
-        with open_elf(self.path) as elf:
+        # One DWARFInfo over the file's bytes, its aranges read once and each unit's rows
+        # decoded once: opening the file and building DWARFInfo per lookup cost ~100 ms.
+        if self._dwarf is None:
+            elf = elf_in_memory(self.path)
             if not elf.has_dwarf_info():
-                return []
-            dwarf = elf.get_dwarf_info()
-            if dwarf.debug_line_sec is None:  # e.g. objcopy --remove-section .debug_line
-                return []
-            aranges = dwarf.get_aranges()
-            offset = aranges.cu_offset_at_addr(address) if aranges is not None else None
-            if offset is None:
-                if self._all is None:
-                    self._all = sorted(row for unit in dwarf.iter_CUs()
-                                       for row in _unit_rows(dwarf, unit))
-                return self._all
+                self._dwarf = False
+            else:
+                # A linked firmware has no relocations against its debug sections; the
+                # search for them walks every section header once per debug section.
+                self._dwarf = elf.get_dwarf_info(relocate_dwarf_sections=False)
+                if self._dwarf.debug_line_sec is None:  # objcopy --remove-section .debug_line
+                    self._dwarf = False
+            if self._dwarf is not False:
+                aranges = self._dwarf.get_aranges()
+                self._entries = sorted((e.begin_addr, e.begin_addr + e.length, e.info_offset)
+                                       for e in (aranges.entries if aranges is not None else ()))
+                self._keys = [e[0] for e in self._entries]
+        if self._dwarf is False:
+            return []
+        dwarf = self._dwarf
+        index = bisect.bisect_right(self._keys, address) - 1
+        if index >= 0 and self._entries[index][0] <= address < self._entries[index][1]:
+            offset = self._entries[index][2]
             if offset not in self._units:
                 self._units[offset] = sorted(_unit_rows(dwarf, dwarf.get_CU_at(offset)))
             return self._units[offset]
+        if self._all is None:
+            self._all = sorted(row for unit in dwarf.iter_CUs()
+                               for row in _unit_rows(dwarf, unit))
+        return self._all
 
 
 def _unit_rows(dwarf, unit) -> list[tuple[int, str, int]]:

@@ -19,8 +19,11 @@ from fwharden.harden.errors import HardenError
 from fwharden.harden.faults.stackmap import SECTION, parse_stackmap
 from fwharden.inputs import printable
 
-_FIELD = re.compile(r"(\w+)=(\S+)")
-_WORDS = re.compile(r"(\w+)@(0x[0-9a-fA-F]+)=([0-9a-fA-Fx,]+)")
+# (?<!\w): a match starts only at the start of a word. Without it each position inside a
+# long word was tried again, and a 32k-character word on the line took minutes (the fuzz
+# tier found it).
+_FIELD = re.compile(r"(?<!\w)(\w+)=(\S+)")
+_WORDS = re.compile(r"(?<!\w)(\w+)@(0x[0-9a-fA-F]+)=([0-9a-fA-Fx,]+)")
 
 MMFSR = {0: "instruction access violation", 1: "data access violation",
          3: "unstacking error on exception return", 4: "stacking error while entering an exception",
