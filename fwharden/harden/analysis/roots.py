@@ -15,11 +15,11 @@ trap entry dispatches through (fwharden's `fwh_interrupt_table`) adds its entrie
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from fwharden.board_profiles import Profile
 from fwharden.harden.elf.image import Function, Image
-from fwharden.harden.errors import HardenError
 from fwharden.harden.isa.rv32 import CAPSTONE_RV, CsrWrite, decode_riscv
 
 ARM_TABLE_SYMBOLS = ("fwh_vector_table", "g_pfnVectors", "__isr_vector", "__Vectors",
@@ -57,6 +57,8 @@ class VectorTable:
     source: str                  # how the table was found
     roots: tuple[Root, ...]
     thread: Root | None
+    notes: tuple[str, ...] = ()  # words skipped, lengths accepted: said, never silent
+    missing: bool = False        # no table/trap entry found: an error finding, not exit 2
 
 
 def find_roots(image: Image, profile: Profile | None,
@@ -64,59 +66,114 @@ def find_roots(image: Image, profile: Profile | None,
     table = _arm_roots(image, profile) if image.family == "arm" else _riscv_roots(image, profile)
     if thread_context:
         kept = tuple(r for r in table.roots if not set(r.function.names) & set(thread_context))
-        table = VectorTable(table.kind, table.address, table.entries, table.source, kept,
-                            table.thread)
+        table = dataclasses.replace(table, roots=kept)
     return table
 
 
 # -- ARM ------------------------------------------------------------------------------------
 
-def _arm_table(image: Image, profile: Profile | None) -> tuple[int, int, str]:
-    for name in (".isr_vector", ".vectors"):
+# The most words a table can have: 16 system vectors + 496 external interrupts on ARMv7-M
+# and ARMv8-M (DDI 0403E B1.5.2), 16 + 32 on ARMv6-M (DDI 0419 B1.5.2).
+ARM_MAX_VECTORS = 16 + 496
+ARM_TABLE_SECTIONS = (".isr_vector", ".vectors", ".vector_table", ".intvec", ".isr_vectors")
+
+
+def _arm_table(image: Image, profile: Profile | None) -> tuple[int, int, str, tuple[str, ...]]:
+    """(address, words, how found, notes). The length is the table's own: its section or
+    symbol size, else where its words stop being code addresses or the next symbol starts."""
+    for name in ARM_TABLE_SECTIONS:
         section = next((s for s in image.sections if s.name == name and s.data), None)
         if section is not None:
-            return section.address, section.size // 4, f"section {name}"
+            return section.address, section.size // 4, f"section {name}", ()
     for name in ARM_TABLE_SYMBOLS:
         sym = next((d for d in image.data_symbols if d.name == name and d.size), None)
         if sym is not None:
-            return sym.address, sym.size // 4, f"symbol {name}"
-    if profile is not None and image.word(profile.placement.boot_address + 4) is not None:
-        return (profile.placement.boot_address, profile.vector_count,
-                f"boot address 0x{profile.placement.boot_address:08x} of board {profile.name}")
-    for section in image.sections:
-        if section.writable or not section.data:
-            continue
-        # VTOR needs at least 128-byte alignment, so a table starts on such a boundary.
-        for offset in range(0, section.size - 8, 128):
-            if image.word(section.address + offset + 4) == image.entry | 1:
-                count = _count_code_words(image, section.address + offset)
-                return section.address + offset, count, "word 1 = entry point"
-    raise HardenError(f"{image.path}: no vector table found (no .isr_vector section, no known "
-                      "table symbol, no word pointing at the entry point); fix: give --board "
-                      "so the boot address is known")
+            return sym.address, sym.size // 4, f"symbol {name}", ()
+        address = image.symbols.get(name)
+        if address is not None and _looks_like_table(image, address):
+            # A size-0 label (pico-sdk's `__vectors` in .text): length from the data.
+            return (address, _count_code_words(image, address), f"symbol {name} (no size)",
+                    ("the table symbol has no size: its length is where the code addresses "
+                     "end",))
+    if profile is not None and _looks_like_table(image, profile.placement.boot_address):
+        base = profile.placement.boot_address
+        return (base, _count_code_words(image, base),
+                f"boot address 0x{base:08x} of board {profile.name}", ())
+    entry_words = (image.entry | 1,)
+    for wanted in (entry_words, None):
+        for section in image.sections:
+            if section.writable or not section.data:
+                continue
+            # VTOR needs at least 128-byte alignment, so a table starts on such a boundary.
+            for offset in range(0, section.size - 8, 128):
+                base = section.address + offset
+                if (image.word(base + 4) in wanted if wanted else _looks_like_table(image, base)):
+                    how = "word 1 = entry point" if wanted else "word 1 = a reset handler"
+                    return base, _count_code_words(image, base), how, ()
+    return 0, 0, "none", ()
+
+
+def _looks_like_table(image: Image, base: int) -> bool:
+    """Word 0 an initial SP in RAM (not code), word 1 the Thumb address of a function's
+    start, and words 2 and 3 (NMI, HardFault) zero or Thumb code addresses."""
+    words = [image.word(base + 4 * i) for i in range(4)]
+    if None in words:
+        return False
+    sp, reset = words[0], words[1]
+    section = image.section_at(sp - 4) if sp else None
+    if sp & 3 or (section is not None and section.executable) or not reset & 1:
+        return False
+    func = image.function_at(reset & ~1)
+    if func is None or func.address != reset & ~1:
+        return False
+    return all(w == 0 or (w & 1 and image.function_at(w & ~1)) for w in words[2:])
 
 
 def _count_code_words(image: Image, base: int) -> int:
+    """Words from `base` while they are zero or Thumb code addresses, up to the next
+    symbol (a function or data object starting inside the run ends the table) and the
+    core's maximum."""
+    following = [f.address for f in image.functions if f.address > base]
+    following += [d.address for d in image.data_symbols if d.address > base]
+    limit = min([base + 4 * ARM_MAX_VECTORS, *following])
     count = 2
-    while True:
+    while base + 4 * count < limit:
         word = image.word(base + 4 * count)
         if word is None or (word != 0 and not (word & 1 and image.function_at(word & ~1))):
-            return count
+            break
         count += 1
+    return count
 
 
 def _arm_roots(image: Image, profile: Profile | None) -> VectorTable:
-    base, count, source = _arm_table(image, profile)
+    base, count, source, found_notes = _arm_table(image, profile)
+    notes = list(found_notes)
+    if not count:
+        return VectorTable("arm", 0, 0, "none", (), None, (
+            "no vector table found (no table section or symbol, no table at the boot "
+            "address, no word pointing at a reset handler)",), missing=True)
+    if count > ARM_MAX_VECTORS:
+        notes.append(f"the table is {count} words; only the first {ARM_MAX_VECTORS} can be "
+                     "vectors on this core")
+        count = ARM_MAX_VECTORS
+    if profile is not None and count > profile.vector_count:
+        notes.append(f"the table has {count} words, more than the {profile.vector_count} "
+                     f"vectors of board {profile.name}; all are taken as roots")
     by_function: dict[int, list[int]] = {}
     thread = None
     for index in range(1, count):
         word = image.word(base + 4 * index)
         if not word:
             continue
-        func = image.function_at(word & ~1)
+        func = image.function_at(word & ~1) if word & 1 else None
         if func is None:
-            raise HardenError(f"{image.path}: vector {index} at 0x{base + 4 * index:08x} points "
-                              f"to 0x{word:08x}, which is not inside any function")
+            # STM32F1 start-up files end the table with `BootRAM` (0xF108F85F); vendor
+            # tables hold reserved words. Not a Thumb code address: no root.
+            what = "an even address (not Thumb code)" if image.function_at(word) else \
+                "not the address of any function"
+            notes.append(f"vector {index} at 0x{base + 4 * index:08x} = 0x{word:08x} is {what}; "
+                         "skipped")
+            continue
         if index == 1:
             thread = Root(func, (1,), "thread")
             continue
@@ -126,7 +183,7 @@ def _arm_roots(image: Image, profile: Profile | None) -> VectorTable:
     if thread is not None:
         # The reset handler's code is thread context even if a vector shares it.
         roots = tuple(r for r in roots if r.function.address != thread.function.address)
-    return VectorTable("arm", base, count, source, roots, thread)
+    return VectorTable("arm", base, count, source, roots, thread, tuple(notes))
 
 
 # -- RISC-V ---------------------------------------------------------------------------------
@@ -156,8 +213,9 @@ def _riscv_roots(image: Image, profile: Profile | None) -> VectorTable:
     mtvec later, so each constant written to it is a possible entry)."""
     entry = image.function_at(image.entry)
     if entry is None:
-        raise HardenError(f"{image.path}: the entry point 0x{image.entry:08x} is not inside "
-                          "any function")
+        return VectorTable("riscv-direct", 0, 0, "none", (), None, (
+            f"the entry point 0x{image.entry:08x} is not inside any function, so the code "
+            "that installs the trap entry cannot be read",), missing=True)
     thread = Root(entry, (), "thread")
     writes = _csr_writes(image, entry)
     mtvecs = list(dict.fromkeys(w.value for w in writes if w.csr == "mtvec"))
@@ -168,11 +226,14 @@ def _riscv_roots(image: Image, profile: Profile | None) -> VectorTable:
         if named is not None:
             mtvecs = [named.address]
     if not mtvecs:
-        raise HardenError(f"{image.path}: the start-up code never writes a constant to mtvec, so "
-                          "the trap entry is unknown; fix: set mtvec in the code reached from "
-                          f"the entry point ({entry.name})")
+        return VectorTable("riscv-direct", 0, 0, "none", (), thread, (
+            "the start-up code never writes a constant to mtvec, so the trap entry is "
+            f"unknown; set mtvec in the code reached from the entry point ({entry.name})",),
+            missing=True)
     tables = [_riscv_vectored(image, v & ~3, thread) if v & 3 == 1
               else _riscv_direct(image, profile, v, mtvt, thread) for v in mtvecs]
+    notes = tuple(n for t in tables for n in t.notes)
+    tables = [t for t in tables if not t.missing] or tables
     roots: dict[int, Root] = {}
     for table in tables:
         for root in table.roots:
@@ -184,7 +245,8 @@ def _riscv_roots(image: Image, profile: Profile | None) -> VectorTable:
     first = tables[0]
     return VectorTable(first.kind if len(tables) == 1 else "riscv-mixed", first.address,
                        sum(t.entries for t in tables), "; ".join(t.source for t in tables),
-                       tuple(roots.values()), thread)
+                       tuple(roots.values()), thread, notes,
+                       missing=all(t.missing for t in tables))
 
 
 def _riscv_direct(image: Image, profile: Profile | None, mtvec: int, mtvt: int | None,
@@ -193,7 +255,8 @@ def _riscv_direct(image: Image, profile: Profile | None, mtvec: int, mtvt: int |
     base, mode = mtvec & ~3, mtvec & 3
     trap = image.function_at(base)
     if trap is None:
-        raise HardenError(f"{image.path}: mtvec = 0x{mtvec:08x} is not inside any function")
+        return VectorTable("riscv-direct", base, 0, f"mtvec = 0x{mtvec:08x}", (), thread, (
+            f"mtvec = 0x{mtvec:08x} is not inside any function",), missing=True)
     roots = [Root(trap, (-1,), "trap-entry")]
     table = mtvt
     if table is None:
@@ -209,14 +272,18 @@ def _riscv_direct(image: Image, profile: Profile | None, mtvec: int, mtvt: int |
     source = (f"mtvt = 0x{table:08x}" if mtvt is not None else
               f"mtvec = 0x{mtvec:08x}, dispatch table {sym.name if sym else hex(table)}")
     by_function: dict[int, list[int]] = {}
+    notes = []
     for index in range(count):
         word = image.word(table + 4 * index)
         if not word:
             continue
         func = image.function_at(word)
         if func is None:
-            raise HardenError(f"{image.path}: interrupt table entry {index} points to "
-                              f"0x{word:08x}, which is not inside any function")
+            # GD32VF103 (Nuclei) start-up files put instructions in the reserved first
+            # ECLIC entries; tables hold reserved words. Not code: no root.
+            notes.append(f"interrupt table entry {index} at 0x{table + 4 * index:08x} = "
+                         f"0x{word:08x} is not the address of any function; skipped")
+            continue
         by_function.setdefault(func.address, []).append(index)
     # Entries of mtvt can be entered by the hardware (vectored CLIC interrupts); entries of
     # a plain dispatch table are only called by the trap entry, whose bound includes them.
@@ -224,12 +291,13 @@ def _riscv_direct(image: Image, profile: Profile | None, mtvec: int, mtvt: int |
     for address, indices in sorted(by_function.items(), key=lambda kv: kv[1][0]):
         roots.append(Root(image.function_at(address), tuple(indices), entered))
     kind = "riscv-clic" if mode == 3 else "riscv-direct"
-    return VectorTable(kind, table, count, source, tuple(roots), thread)
+    return VectorTable(kind, table, count, source, tuple(roots), thread, tuple(notes))
 
 
 def _riscv_vectored(image: Image, base: int, thread: Root) -> VectorTable:
     """CLINT vectored mode: entry n is a jump instruction to the handler for cause n."""
     by_function: dict[int, list[int]] = {}
+    notes: list[str] = []
     count = 0
     for index in range(64):
         raw = image.read(base + 4 * index, 4)
@@ -245,18 +313,20 @@ def _riscv_vectored(image: Image, base: int, thread: Root) -> VectorTable:
         target = (insn[0] + int(ops[-1], 0)) & 0xFFFFFFFF
         func = image.function_at(target)
         if func is None:
-            raise HardenError(f"{image.path}: vectored mtvec entry {index} jumps to "
-                              f"0x{target:08x}, which is not inside any function")
+            notes.append(f"vectored mtvec entry {index} jumps to 0x{target:08x}, which is not "
+                         "inside any function; skipped")
+            continue
         by_function.setdefault(func.address, []).append(index)
         if insn[1] == 2:
             break  # a compressed jump: the table is not made of 4-byte slots
     if not count:
-        raise HardenError(f"{image.path}: mtvec = 0x{base | 1:08x} is vectored but holds no "
-                          "jump instructions")
+        return VectorTable("riscv-vectored", base, 0, f"mtvec = 0x{base | 1:08x} (vectored)",
+                           (), thread, (f"mtvec = 0x{base | 1:08x} is vectored but holds no "
+                                        "jump instructions",), missing=True)
     roots = tuple(Root(image.function_at(address), tuple(indices), "handler")
                   for address, indices in sorted(by_function.items(), key=lambda kv: kv[1][0]))
     return VectorTable("riscv-vectored", base, count, f"mtvec = 0x{base | 1:08x} (vectored)",
-                       roots, thread)
+                       roots, thread, tuple(notes))
 
 
 def vector_label(table: VectorTable, index: int) -> str:

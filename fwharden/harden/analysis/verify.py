@@ -60,12 +60,19 @@ RULE_TEXT = {
     "unknown-target": ("call into unknown code",
                        "the call target is not inside any function of the symbol table"),
     "config": ("configuration does not match the ELF", "fix firmware.toml [harden]"),
+    "roots": ("interrupt roots not found",
+              "the verifier could not find the vector table or trap entry, so it cannot tell "
+              "what runs in interrupt context; nothing is proven"),
+    "vector-moved": ("vector table moved at run time",
+                     "the code installs a vector table or trap entry at an address the "
+                     "verifier cannot follow, so the handlers it holds are not checked"),
 }
 _RANK_KIND = {EXACT: 0, AT_LEAST: 1, UNBOUNDED: 2}
 DEFAULT_SEVERITY = {"indirect-call": "error", "recursion": "error", "isr-stack-overflow": "error",
                     "thread-stack-overflow": "error", "stack-unproven": "warning",
                     "dynamic-stack": "warning", "undecodable": "warning",
-                    "unknown-target": "warning", "config": "error"}
+                    "unknown-target": "warning", "config": "error", "roots": "error",
+                    "vector-moved": "error"}
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,9 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     findings: list[Finding] = []
     for message in graph.config_errors:
         findings.append(_finding("config", severity, "-", (), "-", None, message))
+    if table.missing:
+        findings.append(_finding("roots", severity, "-", (), "-", None,
+                                 f"{image.path}: {'; '.join(table.notes)}"))
     # Which rule (if any) each function breaks, decided once for all roots.
     verdicts = {address: rules.match(graph.function(address).names) for address in graph.edges}
     # One finding per root and site, never de-duplicated across roots: when EXTI0, EXTI2 and
@@ -197,7 +207,8 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
                         board=profile.name if profile else None, table=table,
                         interrupts=interrupts, findings=findings, isr_stack=isr,
                         thread_stack=thread, functions_analysed=len(graph.decoded),
-                        instructions=instructions, other_stacks=others)
+                        instructions=instructions, other_stacks=others,
+                        notes=list(table.notes))
 
 
 def _finding(rule: str, severity: dict[str, str], root: str, path: tuple[str, ...],

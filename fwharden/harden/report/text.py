@@ -59,6 +59,7 @@ def result_to_dict(result: VerifyResult) -> dict[str, Any]:
              **({"cycle": list(f.cycle)} if f.cycle else {})}
             for f in result.findings
         ],
+        "notes": list(result.notes),
         "isr_stack": _stack(result.isr_stack),
         "thread_stack": _stack(result.thread_stack),
         "other_stacks": [_stack(check) | {"name": check.name} for check in result.other_stacks],
@@ -73,6 +74,7 @@ def describe_report(result: VerifyResult) -> str:
              f"vector table: {result.table.source}, {result.table.entries} entries, "
              f"{len(result.interrupts)} interrupt roots",
              ""]
+    lines += [f"note: {note}" for note in result.notes] + ([""] if result.notes else [])
     lines.append(f"{'vector':<14} {'handler':<34} {'stack':>10}  deepest path")
     for item in result.interrupts:
         label = item.labels[0] + (f" +{len(item.labels) - 1}" if len(item.labels) > 1 else "")
