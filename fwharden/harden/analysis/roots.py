@@ -329,8 +329,13 @@ def _riscv_vectored(image: Image, base: int, thread: Root) -> VectorTable:
                        roots, thread, tuple(notes))
 
 
+RUNTIME_VECTOR = -2   # Root.vectors of a handler installed at run time (analysis/installed.py)
+
+
 def vector_label(table: VectorTable, index: int) -> str:
-    """'IRQ 3', 'SysTick', 'cause 7' or 'trap entry' for the report."""
+    """'IRQ 3', 'SysTick', 'cause 7', 'trap entry' or 'run-time' for the report."""
+    if index == RUNTIME_VECTOR:
+        return "run-time"
     if index < 0:
         return "trap entry"
     if table.kind == "arm":

@@ -26,7 +26,14 @@ from fwharden.harden.analysis.bounds import (
 )
 from fwharden.harden.analysis.callgraph import CallGraph, Edge
 from fwharden.harden.analysis.frames import FrameSize
-from fwharden.harden.analysis.roots import Root, VectorTable, find_roots, vector_label
+from fwharden.harden.analysis.installed import RunTime, runtime_roots
+from fwharden.harden.analysis.roots import (
+    RUNTIME_VECTOR,
+    Root,
+    VectorTable,
+    find_roots,
+    vector_label,
+)
 from fwharden.harden.analysis.rules import rule_set
 from fwharden.harden.analysis.stackswitch import SwitchResult, place_switches
 from fwharden.harden.elf.image import Image
@@ -152,6 +159,7 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     graph = CallGraph(image, indirect=dict(policy.indirect))
     roots = list(table.roots)
     graph.expand([r.function for r in roots] + ([table.thread.function] if table.thread else []))
+    runtime = _add_runtime_roots(image, graph, table, roots)
     frames = function_frames(graph, stack_usage)
     depths = compute_depths(graph, frames)
     placed = place_switches(image, graph, depths, stack_switches(graph, frames, depths),
@@ -162,9 +170,12 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     findings: list[Finding] = []
     for message in graph.config_errors:
         findings.append(_finding("config", severity, "-", (), "-", None, message))
-    if table.missing:
+    if table.missing and not runtime.roots:
         findings.append(_finding("roots", severity, "-", (), "-", None,
                                  f"{image.path}: {'; '.join(table.notes)}"))
+    for problem in runtime.problems:
+        findings.append(_finding("vector-moved", severity, "-", (problem.function,), "-",
+                                 problem.site, f"{problem.function}: {problem.message}"))
     # Which rule (if any) each function breaks, decided once for all roots.
     verdicts = {address: rules.match(graph.function(address).names) for address in graph.edges}
     # One finding per root and site, never de-duplicated across roots: when EXTI0, EXTI2 and
@@ -208,7 +219,28 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
                         interrupts=interrupts, findings=findings, isr_stack=isr,
                         thread_stack=thread, functions_analysed=len(graph.decoded),
                         instructions=instructions, other_stacks=others,
-                        notes=list(table.notes))
+                        notes=list(table.notes) + list(runtime.notes))
+
+
+def _add_runtime_roots(image: Image, graph: CallGraph, table: VectorTable,
+                       roots: list[Root]) -> RunTime:
+    """Handlers installed at run time (installed.py) join `roots`; the code they reach is
+    decoded too, and may install more (a fixed point, at most a few rounds)."""
+    known = {r.function.address for r in roots}
+    if table.thread is not None:
+        known.add(table.thread.function.address)
+    runtime = RunTime((), (), ())
+    for _round in range(4):
+        runtime = runtime_roots(image, graph)
+        new = [found for found in runtime.roots if found.function.address not in known]
+        if not new:
+            break
+        for found in new:
+            known.add(found.function.address)
+            roots.append(Root(found.function, (RUNTIME_VECTOR,),
+                              "trap-entry" if found.trap_entry else "handler"))
+        graph.expand([found.function for found in new])
+    return runtime
 
 
 def _finding(rule: str, severity: dict[str, str], root: str, path: tuple[str, ...],

@@ -1,0 +1,188 @@
+"""Roots that exist only at run time: vector tables moved by VTOR, vectors stored into a RAM
+table, trap entries and CLIC tables written to mtvec/mtvt after start-up.
+
+The link-time table is not what runs once the code moves it: pico-sdk's flash table holds
+`__unhandled_user_irq` for every IRQ and `irq_set_exclusive_handler` stores the real handler
+into the RAM copy; CMSIS `NVIC_SetVector` does the same; a RISC-V program may write mtvec
+from a function argument. isa/installs.py finds the writes; this module follows each value
+back to a constant, through the callers when it is an argument, and makes every handler so
+installed a root. A value it cannot follow is returned as a problem (an error finding):
+never silence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fwharden.harden.analysis.callgraph import CallGraph
+from fwharden.harden.elf.image import Function, Image
+from fwharden.harden.isa.installs import Install, Scan, may_install, scan
+
+MAX_VECTORS = 16 + 496   # ARMv7-M/ARMv8-M: the longest table a RAM copy can be
+
+
+@dataclass(frozen=True)
+class Installed:
+    """A handler the code installs, and how it was found."""
+
+    function: Function
+    how: str
+    trap_entry: bool = False
+
+
+@dataclass(frozen=True)
+class Problem:
+    site: int
+    function: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RunTime:
+    roots: tuple[Installed, ...]
+    problems: tuple[Problem, ...]
+    notes: tuple[str, ...]
+
+
+def runtime_roots(image: Image, graph: CallGraph) -> RunTime:
+    """Every handler installed by code the graph reached (decoded functions)."""
+    scans: dict[int, Scan] = {}
+
+    def scanned(address: int) -> Scan:
+        if address not in scans:
+            scans[address] = scan(image, graph.function(address))
+        return scans[address]
+
+    resolved: list[tuple[Install, str]] = []     # (install with a constant, where)
+    problems: list[Problem] = []
+    notes: list[str] = []
+    # (function, install kind, argument number): the value comes from that argument.
+    pending: list[tuple[int, str, int, int]] = []
+    for address in sorted(graph.decoded):
+        if not may_install(image, graph.function(address)):
+            continue
+        for install in scanned(address).installs:
+            _classify(graph, address, install.site, install.what, install.value, resolved,
+                      pending, problems)
+    callers: dict[int, list[int]] = {}
+    for caller, edges in graph.edges.items():
+        for edge in edges:
+            callers.setdefault(edge.callee, []).append(caller)
+    done: set[tuple[int, str, int]] = set()
+
+    def follow_arguments() -> None:
+        while pending:
+            function, what, arg, _site = pending.pop()
+            if (function, what, arg) in done:
+                continue
+            done.add((function, what, arg))
+            for caller in sorted(set(callers.get(function, []))):
+                for call in scanned(caller).calls:
+                    if call.target != function:
+                        continue
+                    value = call.args[arg] if arg < len(call.args) else None
+                    _classify(graph, caller, call.site, what, value, resolved, pending,
+                              problems)
+
+    follow_arguments()
+    # Stores of handlers into a RAM table the code points VTOR at.
+    ram_tables = [inst.value[1] for inst, _ in resolved if inst.what == "vtor"
+                  and _writable(image, inst.value[1])]
+    for table in ram_tables:
+        notes.append(f"the vector table is moved at run time to RAM at 0x{table:08x}: its "
+                     "roots are the vectors the code stores there, plus the link-time table "
+                     "it is copied from")
+        for address in sorted(graph.decoded):
+            for store in scanned(address).stores:
+                if table <= store.address < table + 4 * MAX_VECTORS:
+                    _classify(graph, address, store.site, "vector", store.value, resolved,
+                              pending, problems)
+    follow_arguments()
+    roots: dict[int, Installed] = {}
+    for install, where in resolved:
+        for found in _handlers(image, install, where, notes):
+            roots.setdefault(found.function.address, found)
+    return RunTime(tuple(roots.values()), tuple(problems), tuple(notes))
+
+
+def _classify(graph: CallGraph, function: int, site: int, what: str, value, resolved,
+              pending, problems) -> None:
+    name = graph.function(function).name
+    if value is not None and value[0] == "const":
+        resolved.append((Install(site, what, value), f"{name} at 0x{site:08x}"))
+    elif value is not None and value[0] == "arg":
+        pending.append((function, what, value[1], site))
+    else:
+        problems.append(Problem(site, name, _MESSAGES[what]))
+
+
+_MESSAGES = {
+    "vtor": "vector table moved at run time to an address the verifier cannot follow",
+    "vector": "a vector is installed at run time with a handler the verifier cannot follow",
+    "mtvec": "mtvec written at run time with a value the verifier cannot follow",
+    "mtvt": "mtvt (vector table) moved at run time to an address the verifier cannot follow",
+}
+
+
+def _writable(image: Image, address: int) -> bool:
+    section = image.section_at(address)
+    return section is None or section.writable
+
+
+def _handlers(image: Image, install: Install, where: str, notes: list[str]) -> list[Installed]:
+    value = install.value[1]
+    if install.what == "vector":
+        func = image.function_at(value & ~1 if image.family == "arm" else value)
+        if func is None:
+            notes.append(f"{where} installs 0x{value:08x} as a vector: not code; skipped")
+            return []
+        return [Installed(func, f"installed by {where}")]
+    if install.what == "mtvec":
+        func = image.function_at(value & ~3)
+        if func is None:
+            notes.append(f"{where} writes mtvec = 0x{value:08x}: not code; skipped")
+            return []
+        if value & 3 == 1:
+            return _table(image, value & ~3, where, jumps=True, notes=notes)
+        return [Installed(func, f"mtvec written by {where}", trap_entry=True)]
+    if _writable(image, value):
+        return []   # a RAM table: its entries come from the stores (see runtime_roots)
+    # VTOR or mtvt pointing at a table in flash: its words, from the first handler on.
+    return _table(image, value, where, jumps=False, notes=notes,
+                  first=2 if install.what == "vtor" else 0)
+
+
+def _table(image: Image, base: int, where: str, *, jumps: bool, notes: list[str],
+           first: int = 0) -> list[Installed]:
+    out = []
+    for index in range(first, MAX_VECTORS):
+        word = image.word(base + 4 * index)
+        if word is None:
+            break
+        if jumps:
+            raw = image.read(base + 4 * index, 4) or b""
+            word = _jal_target(base + 4 * index, int.from_bytes(raw, "little"))
+            if word is None:
+                break
+        if not word:
+            continue
+        target = word & ~1 if image.family == "arm" else word
+        func = image.function_at(target)
+        if func is None or (image.family == "arm" and not word & 1):
+            if index < 16 or out:
+                notes.append(f"table at 0x{base:08x} (installed by {where}) ends at entry "
+                             f"{index}: 0x{word:08x} is not code")
+            break
+        out.append(Installed(func, f"table at 0x{base:08x} installed by {where}"))
+    return out
+
+
+def _jal_target(address: int, word: int) -> int | None:
+    """The target of a `jal x0, offset` (J-type, unprivileged spec 2.5.1), else None."""
+    if word & 0x7F != 0x6F or (word >> 7) & 0x1F:
+        return None
+    imm = (((word >> 31) & 1) << 20) | (((word >> 12) & 0xFF) << 12) | \
+        (((word >> 20) & 1) << 11) | (((word >> 21) & 0x3FF) << 1)
+    if imm & (1 << 20):
+        imm -= 1 << 21
+    return (address + imm) & 0xFFFFFFFF

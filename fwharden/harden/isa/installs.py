@@ -1,0 +1,334 @@
+"""Where code installs interrupt vectors at run time: VTOR, RAM vector tables, mtvec, mtvt.
+
+The call-graph decoders follow control flow; this scanner follows the few values that
+decide which code the hardware enters after start-up:
+- ARM (ARM DDI 0403E B3.2.5): a store to SCB->VTOR (0xE000ED08) moves the table; a store
+  through a pointer loaded from VTOR (`NVIC_SetVector`, pico-sdk's
+  `irq_set_exclusive_handler` -> `set_raw_irq_handler_and_unlock`) installs one vector.
+- RISC-V (privileged spec 3.1.7; CLIC/ECLIC mtvt = CSR 0x307): a CSR write to mtvec/mtvt.
+The value installed is a constant, an argument of the function (then the callers give it:
+`CallArgs` records the argument registers at each direct call), or unknown. One linear pass
+per function; at a branch target every register is forgotten, so a value is never taken
+from one path for another (unknown is reported, a wrong constant would be silence).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import capstone
+from capstone import arm_const
+
+from fwharden.harden.elf.image import Function, Image
+
+VTOR = 0xE000ED08
+_VTOR_LITERALS = (VTOR.to_bytes(4, "little"), (VTOR - 8).to_bytes(4, "little"))
+_CSR = {0x305: "mtvec", 0x307: "mtvt"}
+# SYSTEM opcode (0x73 in bits 6:0) with CSR 0x305 or 0x307 in bits 31:20 (privileged spec
+# 2.1, unprivileged spec 9.1): byte 0 = 0x73/0xF3, byte 2 high nibble 5 or 7, byte 3 = 0x30.
+_CSR_WRITE = re.compile(rb"[\x73\xf3][\x00-\xff][\x50-\x5f\x70-\x7f]\x30", re.DOTALL)
+
+# A value: ("const", int), ("arg", n) for the n-th argument register at entry, ("vtor",)
+# for the table base read from VTOR (or a pointer into that table); None when unknown.
+Value = tuple | None
+
+
+@dataclass(frozen=True)
+class Install:
+    """One run-time install: what (vtor, vector, mtvec, mtvt) and the value written."""
+
+    site: int
+    what: str
+    value: Value
+
+
+@dataclass(frozen=True)
+class Store:
+    """A word stored to a constant address (a RAM vector table entry, perhaps)."""
+
+    site: int
+    address: int
+    value: Value
+
+
+@dataclass(frozen=True)
+class CallArgs:
+    site: int
+    target: int
+    args: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Scan:
+    installs: tuple[Install, ...]
+    stores: tuple[Store, ...]
+    calls: tuple[CallArgs, ...]
+
+
+def may_install(image: Image, func: Function) -> bool:
+    """A cheap test on the bytes before the full scan: the VTOR address as a literal or a
+    MOVT #0xE000 (ARM), a CSR write to mtvec/mtvt (RISC-V)."""
+    data = image.read(func.address, func.size) or b""
+    if image.family == "arm":
+        if any(lit in data for lit in _VTOR_LITERALS):
+            return True
+        at = data.find(b"\xce\xf2")  # MOVT Rd, #0xE000 (T1: imm4 = 0xE, i = imm3 = 0, imm8 = 0)
+        while at >= 0:
+            if at + 3 < len(data) and data[at + 2] == 0 and data[at + 3] & 0xF0 == 0:
+                return True
+            at = data.find(b"\xce\xf2", at + 2)
+        return False
+    return _CSR_WRITE.search(data) is not None
+
+
+def scan(image: Image, func: Function) -> Scan:
+    return _scan_arm(image, func) if image.family == "arm" else _scan_riscv(image, func)
+
+
+_ARM = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+_ARM.detail = True
+_RV = capstone.Cs(capstone.CS_ARCH_RISCV, capstone.CS_MODE_RISCV32 | capstone.CS_MODE_RISCVC)
+_RV.detail = True
+
+
+def _code(image: Image, func: Function) -> list:
+    out = []
+    spans, cursor = [], func.address
+    for lo, hi in image.data_ranges(func.address, func.end):
+        if lo > cursor:
+            spans.append((cursor, lo))
+        cursor = max(cursor, hi)
+    if cursor < func.end:
+        spans.append((cursor, func.end))
+    engine = _ARM if image.family == "arm" else _RV
+    for lo, hi in spans:
+        data = image.read(lo, hi - lo) or b""
+        address = lo
+        while address < hi:
+            insns = list(engine.disasm(data[address - lo:], address))
+            out.extend(insns)
+            address = insns[-1].address + insns[-1].size + 2 if insns else address + 2
+    return out
+
+
+def _targets_inside(insns: list, func: Function) -> set[int]:
+    inside = set()
+    for insn in insns:
+        if insn.group(capstone.CS_GRP_JUMP) or insn.mnemonic.startswith(("b", "cb", "j")):
+            for op in insn.operands:
+                if op.type in (arm_const.ARM_OP_IMM, capstone.riscv.RISCV_OP_IMM) and \
+                        func.address <= _jump_target(insn, op.imm) < func.end:
+                    inside.add(_jump_target(insn, op.imm))
+    return inside
+
+
+def _jump_target(insn, imm: int) -> int:
+    # Capstone gives Thumb targets as addresses, RISC-V branch offsets relative to the insn.
+    return imm if insn._cs.arch == capstone.CS_ARCH_ARM else (insn.address + imm) & 0xFFFFFFFF
+
+
+def _scan_arm(image: Image, func: Function) -> Scan:
+    insns = _code(image, func)
+    inside = _targets_inside(insns, func)
+    regs: dict[str, Value] = {f"r{n}": ("arg", n) for n in range(4)}
+    installs, stores, calls = [], [], []
+    for insn in insns:
+        if insn.address in inside:
+            regs.clear()
+        mnem = insn.mnemonic.split(".")[0]
+        ops = insn.operands
+        name = insn.reg_name
+        conditional = insn.cc not in (arm_const.ARM_CC_AL, arm_const.ARM_CC_INVALID) and \
+            not mnem.startswith("b")
+        written = _written(insn)
+        value: Value = None
+        if mnem == "b" and ops and ops[0].type == arm_const.ARM_OP_IMM and \
+                not func.address <= ops[0].imm < func.end:
+            # A tail call passes the argument registers on unchanged.
+            calls.append(CallArgs(insn.address, ops[0].imm & ~1,
+                                  tuple(regs.get(f"r{n}") for n in range(4))))
+            continue
+        if mnem in ("bl", "blx"):
+            if ops and ops[0].type == arm_const.ARM_OP_IMM:
+                calls.append(CallArgs(insn.address, ops[0].imm & ~1,
+                                      tuple(regs.get(f"r{n}") for n in range(4))))
+            for reg in ("r0", "r1", "r2", "r3", "r12", "lr"):
+                regs.pop(reg, None)
+            continue
+        if mnem in ("str",) and len(ops) == 2 and ops[1].type == arm_const.ARM_OP_MEM:
+            stored = regs.get(name(ops[0].reg))
+            mem = ops[1].mem
+            base = regs.get(name(mem.base)) if mem.base else None
+            if base == ("vtor",):
+                installs.append(Install(insn.address, "vector", stored))
+            elif base is not None and base[0] == "const" and not mem.index:
+                address = (base[1] + mem.disp) & 0xFFFFFFFF
+                if address == VTOR:
+                    installs.append(Install(insn.address, "vtor", stored))
+                elif stored is not None and stored[0] in ("const", "arg"):
+                    stores.append(Store(insn.address, address, stored))
+        elif mnem == "ldr" and len(ops) == 2 and ops[1].type == arm_const.ARM_OP_MEM:
+            mem = ops[1].mem
+            if name(mem.base) == "pc" and not mem.index:
+                word = image.word(((insn.address + 4) & ~3) + mem.disp)
+                value = None if word is None else ("const", word)
+            else:
+                base = regs.get(name(mem.base)) if mem.base else None
+                if base is not None and base[0] == "const" and not mem.index and \
+                        (base[1] + mem.disp) & 0xFFFFFFFF == VTOR:
+                    value = ("vtor",)
+        elif mnem in ("movw", "mov", "movs") and len(ops) == 2:
+            if ops[1].type == arm_const.ARM_OP_IMM:
+                value = ("const", ops[1].imm & 0xFFFFFFFF)
+            elif ops[1].type == arm_const.ARM_OP_REG:
+                value = regs.get(name(ops[1].reg))
+        elif mnem == "movt" and len(ops) == 2:
+            low = regs.get(name(ops[0].reg))
+            if low is not None and low[0] == "const":
+                value = ("const", (low[1] & 0xFFFF) | (ops[1].imm << 16))
+        elif mnem == "adr" or (mnem in ("add", "addw") and len(ops) == 3
+                               and ops[1].type == arm_const.ARM_OP_REG
+                               and name(ops[1].reg) == "pc"):
+            value = ("const", ((insn.address + 4) & ~3) + ops[-1].imm)
+        elif mnem in ("add", "adds", "addw", "sub", "subs") and len(ops) >= 2:
+            source = regs.get(name(ops[1].reg)) if ops[1].type == arm_const.ARM_OP_REG else \
+                regs.get(name(ops[0].reg))
+            if source == ("vtor",):
+                value = ("vtor",)  # a pointer into the table (base + 4 * index)
+        for reg in written:
+            if conditional:
+                regs.pop(reg, None)
+            elif value is not None and reg == written[0]:
+                regs[reg] = value
+            else:
+                regs.pop(reg, None)
+    return Scan(tuple(installs), tuple(stores), tuple(calls))
+
+
+def _written(insn) -> list[str]:
+    """Registers the instruction writes (capstone's access info; destination first)."""
+    try:
+        _read, write = insn.regs_access()
+        names = [insn.reg_name(r) for r in write]
+    except capstone.CsError:
+        names = []
+    ops = insn.operands
+    if ops and ops[0].type == arm_const.ARM_OP_REG and insn.mnemonic.split(".")[0] not in (
+            "str", "strb", "strh", "strd", "cmp", "cmn", "tst", "teq", "push", "stm", "stmdb"):
+        first = insn.reg_name(ops[0].reg)
+        names = [first, *(n for n in names if n != first)]
+    return [n for n in names if n not in ("pc", "sp", "itstate", "cpsr", "apsr", None)]
+
+
+def _scan_riscv(image: Image, func: Function) -> Scan:
+    insns = _code(image, func)
+    inside = _targets_inside(insns, func)
+    regs: dict[str, Value] = {f"a{n}": ("arg", n) for n in range(8)}
+    regs["zero"] = ("const", 0)
+    installs, calls = [], []
+    for insn in insns:
+        if insn.address in inside:
+            regs.clear()
+            regs["zero"] = ("const", 0)
+        mnem = insn.mnemonic
+        ops = [o.strip() for o in insn.op_str.split(",")] if insn.op_str else []
+        target, link = _rv_transfer(insn.address, mnem, ops, regs)
+        if target is not None or mnem in ("jal", "c.jal", "jalr", "c.jalr", "jr", "c.jr",
+                                          "j", "c.j", "ret"):
+            if target is not None and (link != "zero" or not func.address <= target < func.end):
+                # A call, or a tail call (which passes the argument registers on unchanged).
+                calls.append(CallArgs(insn.address, target,
+                                      tuple(regs.get(f"a{n}") for n in range(8))))
+            if link != "zero":
+                for reg in ("ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6",
+                            *(f"a{n}" for n in range(8))):
+                    regs.pop(reg, None)
+            continue
+        if mnem in ("csrw", "csrrw", "csrs", "csrrs") and len(ops) >= 2:
+            csr, source = (ops[0], ops[1]) if mnem in ("csrw", "csrs") else (ops[1], ops[2])
+            number = _csr_number(csr)
+            if number in _CSR:
+                installs.append(Install(insn.address, _CSR[number], regs.get(source)))
+            if mnem in ("csrrw", "csrrs"):
+                regs.pop(ops[0], None)
+            continue
+        if not ops or mnem.startswith(("s", "c.s", "b", "c.b", "j", "c.j", "fs")) and \
+                mnem not in ("sub", "sll", "slli", "srl", "srli", "sra", "srai", "slt", "sltu",
+                             "c.sub", "c.slli", "c.srli", "c.srai", "sltiu", "slti", "seqz",
+                             "snez"):
+            continue
+        dest = ops[0]
+        value = _rv_value(insn.address, mnem, ops, regs)
+        regs.pop(dest, None)
+        if value is not None and dest != "zero":
+            regs[dest] = value
+    return Scan(tuple(installs), (), tuple(calls))
+
+
+def _rv_transfer(address: int, mnem: str, ops: list[str],
+                 regs: dict[str, Value]) -> tuple[int | None, str]:
+    """(target when known, link register) of a jump; (None, "zero") for anything else."""
+    try:
+        if mnem in ("jal", "c.jal", "j", "c.j"):
+            link = ops[0] if mnem == "jal" and len(ops) == 2 else (
+                "zero" if mnem in ("j", "c.j") else "ra")
+            return (address + int(ops[-1], 0)) & 0xFFFFFFFF, link
+        if mnem in ("jalr", "jr", "c.jalr", "c.jr"):
+            link = "ra" if mnem in ("jalr", "c.jalr") else "zero"
+            operand = ops[-1]
+            if len(ops) == 3:          # jalr rd, rs1, imm
+                link, base, offset = ops[0], ops[1], int(ops[2], 0)
+            elif "(" in operand:       # jalr 20(ra) / jalr rd, 20(ra)
+                offset_text, base = operand.rstrip(")").split("(")
+                offset = int(offset_text or "0", 0)
+                if len(ops) == 2:
+                    link = ops[0]
+            else:
+                base, offset = operand, 0
+            value = regs.get(base)
+            if value is not None and value[0] == "const":
+                return (value[1] + offset) & 0xFFFFFFFF, link
+            return None, link
+    except (ValueError, IndexError):
+        pass
+    return None, "zero"
+
+
+def _csr_number(text: str) -> int | None:
+    names = {"mtvec": 0x305, "mtvt": 0x307}
+    if text in names:
+        return names[text]
+    try:
+        return int(text, 0)
+    except ValueError:
+        return None
+
+
+def _rv_value(address: int, mnem: str, ops: list[str], regs: dict[str, Value]) -> Value:
+    def const(reg: str) -> int | None:
+        value = regs.get(reg)
+        return value[1] if value is not None and value[0] == "const" else None
+
+    try:
+        if mnem in ("lui", "c.lui"):
+            return ("const", (int(ops[1], 0) << 12) & 0xFFFFFFFF)
+        if mnem == "auipc":
+            imm = int(ops[1], 0)
+            imm = imm - (1 << 20) if imm >= 1 << 19 else imm
+            return ("const", (address + (imm << 12)) & 0xFFFFFFFF)
+        if mnem in ("li", "c.li"):
+            return ("const", int(ops[1], 0) & 0xFFFFFFFF)
+        if mnem in ("mv", "c.mv"):
+            return regs.get(ops[1])
+        if mnem == "addi" and const(ops[1]) is not None:
+            return ("const", (const(ops[1]) + int(ops[2], 0)) & 0xFFFFFFFF)
+        if mnem == "c.addi" and const(ops[0]) is not None:
+            return ("const", (const(ops[0]) + int(ops[1], 0)) & 0xFFFFFFFF)
+        if mnem == "ori" and const(ops[1]) is not None:
+            return ("const", const(ops[1]) | (int(ops[2], 0) & 0xFFFFFFFF))
+        if mnem in ("ori", "addi") and len(ops) == 3 and int(ops[2], 0) == 0:
+            return regs.get(ops[1])
+    except (ValueError, IndexError):
+        return None
+    return None
