@@ -101,3 +101,25 @@ def test_branch_to_an_untyped_local_label_is_followed() -> None:
     assert [f.path for f in result.findings if f.rule == "heap"] == [
         ("h", "irq_common", "malloc")]
     assert not [f for f in result.findings if f.rule == "unknown-target"]
+
+
+# h @ 0x100 (.type function, no .size, as pico-sdk's _reset_handler): movs r0, #1
+# cont @ 0x102 (a local label; h runs on into it): push {r4, lr}; bl malloc; pop {r4, pc}
+# malloc @ 0x10a: bx lr;  reset @ 0x10c: b reset
+FALL_CODE = "012010b500f001f810bd7047fee7"
+FALL_SYMBOLS = {
+    "h": (0x101, 0, "STT_FUNC", "STB_GLOBAL"),
+    "cont": (0x102, 0, "STT_NOTYPE", "STB_LOCAL"),
+    "malloc": (0x10b, 2, "STT_FUNC", "STB_GLOBAL"),
+    "reset": (0x10d, 2, "STT_FUNC", "STB_GLOBAL"),
+}
+
+
+def test_code_that_runs_into_the_next_label_is_an_edge() -> None:
+    img = image("arm", FALL_CODE, 0x100, FALL_SYMBOLS, vectors=[0x20001000, "reset", 0, "h"])
+    (site,) = decode_arm(img, img.function_named("h")).calls
+    assert (site.kind, site.targets) == ("tail", (0x102,))
+    result = verify(img, None, HardenPolicy(), {})
+    assert [f.path for f in result.findings if f.rule == "heap"] == [("h", "cont", "malloc")]
+    # Functions that end in a branch, a return or a call do not run on.
+    assert [s.how for s in decode_arm(img, img.function_named("cont")).calls] == [""]

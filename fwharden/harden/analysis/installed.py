@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fwharden.harden.analysis.callgraph import CallGraph
+from fwharden.harden.analysis.roots import table_length
 from fwharden.harden.elf.image import Function, Image
 from fwharden.harden.isa.installs import Install, Scan, may_install, scan
 
@@ -44,8 +45,9 @@ class RunTime:
     notes: tuple[str, ...]
 
 
-def runtime_roots(image: Image, graph: CallGraph) -> RunTime:
-    """Every handler installed by code the graph reached (decoded functions)."""
+def runtime_roots(image: Image, graph: CallGraph, boot_entries: int = MAX_VECTORS) -> RunTime:
+    """Every handler installed by the image's code. boot_entries: the link-time table's
+    length, the length of a RAM copy that has no sized symbol of its own."""
     scans: dict[int, Scan] = {}
 
     def scanned(address: int) -> Scan:
@@ -58,16 +60,29 @@ def runtime_roots(image: Image, graph: CallGraph) -> RunTime:
     notes: list[str] = []
     # (function, install kind, argument number): the value comes from that argument.
     pending: list[tuple[int, str, int, int]] = []
-    for address in sorted(graph.decoded):
-        if not may_install(image, graph.function(address)):
+    # Every function of the image, not only those the graph reached: start-up code calls
+    # its initialisers through pointer arrays (pico-sdk's runtime_init walks
+    # __preinit_array), so code that installs a vector is often not reachable by direct
+    # calls. The byte test keeps this cheap.
+    for func in image.functions:
+        if not may_install(image, func):
             continue
-        for install in scanned(address).installs:
-            _classify(graph, address, install.site, install.what, install.value, resolved,
-                      pending, problems)
+        for install in scanned(func.address).installs:
+            _classify(graph, func.address, install.site, install.what, install.value,
+                      resolved, pending, problems)
     callers: dict[int, list[int]] = {}
-    for caller, edges in graph.edges.items():
-        for edge in edges:
-            callers.setdefault(edge.callee, []).append(caller)
+    built: list[bool] = []
+
+    def callers_of(function: int) -> list[int]:
+        if not built:
+            # Built once, only when a value arrives as an argument: every function's calls.
+            built.append(True)
+            for func in image.functions:
+                for site in graph.decode(func).calls:
+                    for target in site.targets:
+                        callers.setdefault(target, []).append(func.address)
+        return sorted(set(callers.get(function, [])))
+
     done: set[tuple[int, str, int]] = set()
 
     def follow_arguments() -> None:
@@ -76,7 +91,7 @@ def runtime_roots(image: Image, graph: CallGraph) -> RunTime:
             if (function, what, arg) in done:
                 continue
             done.add((function, what, arg))
-            for caller in sorted(set(callers.get(function, []))):
+            for caller in callers_of(function):
                 for call in scanned(caller).calls:
                     if call.target != function:
                         continue
@@ -92,9 +107,12 @@ def runtime_roots(image: Image, graph: CallGraph) -> RunTime:
         notes.append(f"the vector table is moved at run time to RAM at 0x{table:08x}: its "
                      "roots are the vectors the code stores there, plus the link-time table "
                      "it is copied from")
-        for address in sorted(graph.decoded):
+        sym = image.data_symbol_at(table)
+        words = sym.size // 4 if sym is not None and sym.address == table and sym.size else (
+            boot_entries or MAX_VECTORS)
+        for address in [f.address for f in image.functions]:
             for store in scanned(address).stores:
-                if table <= store.address < table + 4 * MAX_VECTORS:
+                if table <= store.address < table + 4 * words:
                     _classify(graph, address, store.site, "vector", store.value, resolved,
                               pending, problems)
     follow_arguments()
@@ -154,25 +172,29 @@ def _handlers(image: Image, install: Install, where: str, notes: list[str]) -> l
 
 def _table(image: Image, base: int, where: str, *, jumps: bool, notes: list[str],
            first: int = 0) -> list[Installed]:
+    """Handlers of a table the code installs; its length as roots.table_length finds it
+    (a CLINT vectored table ends at its first entry that is not a jump)."""
+    def code(word: int) -> bool:
+        target = word & ~1 if image.family == "arm" else word
+        return image.function_at(target) is not None and (image.family != "arm" or word & 1)
+
     out = []
-    for index in range(first, MAX_VECTORS):
+    count = MAX_VECTORS if jumps else table_length(image, base, code, MAX_VECTORS)
+    for index in range(first, count):
         word = image.word(base + 4 * index)
         if word is None:
             break
         if jumps:
-            raw = image.read(base + 4 * index, 4) or b""
-            word = _jal_target(base + 4 * index, int.from_bytes(raw, "little"))
+            word = _jal_target(base + 4 * index, word)
             if word is None:
                 break
         if not word:
             continue
-        target = word & ~1 if image.family == "arm" else word
-        func = image.function_at(target)
-        if func is None or (image.family == "arm" and not word & 1):
-            if index < 16 or out:
-                notes.append(f"table at 0x{base:08x} (installed by {where}) ends at entry "
-                             f"{index}: 0x{word:08x} is not code")
-            break
+        if not code(word):
+            notes.append(f"entry {index} of the table at 0x{base:08x} (installed by {where}) "
+                         f"= 0x{word:08x} is not code; skipped")
+            continue
+        func = image.function_at(word & ~1 if image.family == "arm" else word)
         out.append(Installed(func, f"table at 0x{base:08x} installed by {where}"))
     return out
 

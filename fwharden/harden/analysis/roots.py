@@ -267,8 +267,10 @@ def _riscv_direct(image: Image, profile: Profile | None, mtvec: int, mtvt: int |
         return VectorTable("riscv-direct", base, 1, f"mtvec = 0x{mtvec:08x} (direct)",
                            tuple(roots), thread)
     sym = image.data_symbol_at(table)
-    count = (sym.size // 4 if sym and sym.address == table
-             else profile.vector_count if profile else 0)
+    count = (sym.size // 4 if sym and sym.address == table and sym.size
+             else table_length(image, table, lambda w: image.function_at(w) is not None))
+    if profile is not None and count > profile.vector_count:
+        count = max(profile.vector_count, _last_code_word(image, table, count) + 1)
     source = (f"mtvt = 0x{table:08x}" if mtvt is not None else
               f"mtvec = 0x{mtvec:08x}, dispatch table {sym.name if sym else hex(table)}")
     by_function: dict[int, list[int]] = {}
@@ -330,6 +332,32 @@ def _riscv_vectored(image: Image, base: int, thread: Root) -> VectorTable:
 
 
 RUNTIME_VECTOR = -2   # Root.vectors of a handler installed at run time (analysis/installed.py)
+
+
+def table_length(image: Image, base: int, is_code, limit: int = 4096) -> int:
+    """Words of a table without a size: up to the next symbol, the end of the data, the
+    limit, or 8 words in a row that are neither zero nor code (reserved words and the
+    instructions GD32VF103 puts in the first ECLIC entries are skipped over)."""
+    following = [f.address for f in image.functions if f.address > base]
+    following += [d.address for d in image.data_symbols if d.address > base]
+    end = min([base + 4 * limit, *following])
+    count, bad = 0, 0
+    while base + 4 * count < end and bad < 8:
+        word = image.word(base + 4 * count)
+        if word is None:
+            break
+        bad = 0 if word == 0 or is_code(word) else bad + 1
+        count += 1
+    return max(count - bad, 0)
+
+
+def _last_code_word(image: Image, base: int, count: int) -> int:
+    last = 0
+    for index in range(count):
+        word = image.word(base + 4 * index)
+        if word and image.function_at(word) is not None:
+            last = index
+    return last
 
 
 def vector_label(table: VectorTable, index: int) -> str:

@@ -231,7 +231,7 @@ def _add_runtime_roots(image: Image, graph: CallGraph, table: VectorTable,
         known.add(table.thread.function.address)
     runtime = RunTime((), (), ())
     for _round in range(4):
-        runtime = runtime_roots(image, graph)
+        runtime = runtime_roots(image, graph, table.entries)
         new = [found for found in runtime.roots if found.function.address not in known]
         if not new:
             break

@@ -283,6 +283,8 @@ def _symbols(raw, family: str, sections: list[Section]):
         if family == "arm" and name[0] == "$" and name[1:2] in ("t", "a", "d"):
             mapping.append((value, name[1]))
             continue
+        if family == "riscv" and name[0] == "$" and name[1:2] in ("x", "d"):
+            continue  # RISC-V psABI mapping symbols ($x, $xrv32i2p0_..., $d): not labels
         thumb = family == "arm" and kind == "STT_FUNC" and bool(value & 1)
         address = value & ~1 if thumb else value
         symbols.setdefault(name, address)

@@ -112,98 +112,150 @@ def _code(image: Image, func: Function) -> list:
     return out
 
 
-def _targets_inside(insns: list, func: Function) -> set[int]:
-    inside = set()
-    for insn in insns:
-        if insn.group(capstone.CS_GRP_JUMP) or insn.mnemonic.startswith(("b", "cb", "j")):
-            for op in insn.operands:
-                if op.type in (arm_const.ARM_OP_IMM, capstone.riscv.RISCV_OP_IMM) and \
-                        func.address <= _jump_target(insn, op.imm) < func.end:
-                    inside.add(_jump_target(insn, op.imm))
-    return inside
+@dataclass
+class _Out:
+    installs: list
+    stores: list
+    calls: list
 
 
-def _jump_target(insn, imm: int) -> int:
-    # Capstone gives Thumb targets as addresses, RISC-V branch offsets relative to the insn.
-    return imm if insn._cs.arch == capstone.CS_ARCH_ARM else (insn.address + imm) & 0xFFFFFFFF
+def _dataflow(insns: list, func: Function, entry: dict[str, Value], step, flow) -> Scan:
+    """Forward dataflow over the function's instructions: the state at an instruction is
+    what all paths into it agree on (a register two paths give different values is
+    unknown); iterated to a fixed point, then one pass records what is installed."""
+    index = {insn.address: n for n, insn in enumerate(insns)}
+    successors: list[list[int]] = []
+    for n, insn in enumerate(insns):
+        falls, target = flow(insn)
+        nxt = [n + 1] if falls and n + 1 < len(insns) else []
+        if target is not None and target in index:
+            nxt.append(index[target])
+        successors.append(nxt)
+    states: list[dict[str, Value] | None] = [None] * len(insns)
+    if insns:
+        states[0] = dict(entry)
+    scratch = _Out([], [], [])
+
+    def settle() -> None:
+        for _round in range(50):
+            changed = False
+            for n, insn in enumerate(insns):
+                if states[n] is None:
+                    continue
+                after = dict(states[n])
+                step(insn, after, scratch)
+                for m in successors[n]:
+                    before = states[m]
+                    merged = after if before is None else {
+                        k: v for k, v in before.items() if after.get(k) == v}
+                    if before is None or merged != before:
+                        states[m] = dict(merged)
+                        changed = True
+            if not changed:
+                return
+
+    settle()
+    # Code no known path reaches (a jump-table case, a handler's second entry) starts with
+    # every register unknown, and is scanned too: never skipped.
+    if any(state is None for state in states):
+        states = [{} if state is None else state for state in states]
+        settle()
+    out = _Out([], [], [])
+    for n, insn in enumerate(insns):
+        step(insn, dict(states[n] or {}), out)
+    return Scan(tuple(out.installs), tuple(out.stores), tuple(out.calls))
 
 
 def _scan_arm(image: Image, func: Function) -> Scan:
-    insns = _code(image, func)
-    inside = _targets_inside(insns, func)
-    regs: dict[str, Value] = {f"r{n}": ("arg", n) for n in range(4)}
-    installs, stores, calls = [], [], []
-    for insn in insns:
-        if insn.address in inside:
-            regs.clear()
-        mnem = insn.mnemonic.split(".")[0]
-        ops = insn.operands
-        name = insn.reg_name
-        conditional = insn.cc not in (arm_const.ARM_CC_AL, arm_const.ARM_CC_INVALID) and \
-            not mnem.startswith("b")
-        written = _written(insn)
-        value: Value = None
-        if mnem == "b" and ops and ops[0].type == arm_const.ARM_OP_IMM and \
-                not func.address <= ops[0].imm < func.end:
-            # A tail call passes the argument registers on unchanged.
+    return _dataflow(_code(image, func), func, {f"r{n}": ("arg", n) for n in range(4)},
+                     lambda insn, regs, out: _step_arm(image, func, insn, regs, out), _flow_arm)
+
+
+def _flow_arm(insn) -> tuple[bool, int | None]:
+    """(execution can continue with the next instruction, branch target if any)."""
+    mnem = insn.mnemonic.split(".")[0]
+    ops = insn.operands
+    jump = capstone.CS_GRP_JUMP in insn.groups and mnem not in ("bl", "blx")
+    target = ops[-1].imm if jump and ops and ops[-1].type == arm_const.ARM_OP_IMM else None
+    unconditional = insn.cc in (arm_const.ARM_CC_AL, arm_const.ARM_CC_INVALID)
+    writes_pc = ops and ops[0].type == arm_const.ARM_OP_REG and \
+        insn.reg_name(ops[0].reg) == "pc"
+    ends = unconditional and (mnem in ("b", "bx", "tbb", "tbh", "udf") or writes_pc or (
+        mnem in ("pop", "ldm", "ldmia") and "pc" in insn.op_str))
+    return not ends, target
+
+
+def _step_arm(image: Image, func: Function, insn, regs: dict[str, Value], out: _Out) -> None:
+    installs, stores, calls = out.installs, out.stores, out.calls
+    mnem = insn.mnemonic.split(".")[0]
+    ops = insn.operands
+    name = insn.reg_name
+    conditional = insn.cc not in (arm_const.ARM_CC_AL, arm_const.ARM_CC_INVALID) and \
+        capstone.CS_GRP_JUMP not in insn.groups
+    written = _written(insn)
+    value: Value = None
+    if mnem == "b" and ops and ops[0].type == arm_const.ARM_OP_IMM and \
+            not func.address <= ops[0].imm < func.end:
+        # A tail call passes the argument registers on unchanged.
+        calls.append(CallArgs(insn.address, ops[0].imm & ~1,
+                              tuple(regs.get(f"r{n}") for n in range(4))))
+        return
+    if mnem in ("bl", "blx"):
+        if ops and ops[0].type == arm_const.ARM_OP_IMM:
             calls.append(CallArgs(insn.address, ops[0].imm & ~1,
                                   tuple(regs.get(f"r{n}") for n in range(4))))
-            continue
-        if mnem in ("bl", "blx"):
-            if ops and ops[0].type == arm_const.ARM_OP_IMM:
-                calls.append(CallArgs(insn.address, ops[0].imm & ~1,
-                                      tuple(regs.get(f"r{n}") for n in range(4))))
-            for reg in ("r0", "r1", "r2", "r3", "r12", "lr"):
-                regs.pop(reg, None)
-            continue
-        if mnem in ("str",) and len(ops) == 2 and ops[1].type == arm_const.ARM_OP_MEM:
-            stored = regs.get(name(ops[0].reg))
-            mem = ops[1].mem
+        for reg in ("r0", "r1", "r2", "r3", "r12", "lr"):
+            regs.pop(reg, None)
+        return
+    if mnem in ("str",) and len(ops) == 2 and ops[1].type == arm_const.ARM_OP_MEM:
+        stored = regs.get(name(ops[0].reg))
+        mem = ops[1].mem
+        base = regs.get(name(mem.base)) if mem.base else None
+        if base == ("vtor",):
+            installs.append(Install(insn.address, "vector", stored))
+        elif base is not None and base[0] == "const":
+            # With an index register the address is somewhere above the base: recorded
+            # at the base (a RAM vector table is matched by its range).
+            address = (base[1] + mem.disp) & 0xFFFFFFFF
+            if address == VTOR and not mem.index:
+                installs.append(Install(insn.address, "vtor", stored))
+            elif stored is None or stored[0] in ("const", "arg"):
+                stores.append(Store(insn.address, address, stored))
+    elif mnem == "ldr" and len(ops) == 2 and ops[1].type == arm_const.ARM_OP_MEM:
+        mem = ops[1].mem
+        if name(mem.base) == "pc" and not mem.index:
+            word = image.word(((insn.address + 4) & ~3) + mem.disp)
+            value = None if word is None else ("const", word)
+        else:
             base = regs.get(name(mem.base)) if mem.base else None
-            if base == ("vtor",):
-                installs.append(Install(insn.address, "vector", stored))
-            elif base is not None and base[0] == "const" and not mem.index:
-                address = (base[1] + mem.disp) & 0xFFFFFFFF
-                if address == VTOR:
-                    installs.append(Install(insn.address, "vtor", stored))
-                elif stored is not None and stored[0] in ("const", "arg"):
-                    stores.append(Store(insn.address, address, stored))
-        elif mnem == "ldr" and len(ops) == 2 and ops[1].type == arm_const.ARM_OP_MEM:
-            mem = ops[1].mem
-            if name(mem.base) == "pc" and not mem.index:
-                word = image.word(((insn.address + 4) & ~3) + mem.disp)
-                value = None if word is None else ("const", word)
-            else:
-                base = regs.get(name(mem.base)) if mem.base else None
-                if base is not None and base[0] == "const" and not mem.index and \
-                        (base[1] + mem.disp) & 0xFFFFFFFF == VTOR:
-                    value = ("vtor",)
-        elif mnem in ("movw", "mov", "movs") and len(ops) == 2:
-            if ops[1].type == arm_const.ARM_OP_IMM:
-                value = ("const", ops[1].imm & 0xFFFFFFFF)
-            elif ops[1].type == arm_const.ARM_OP_REG:
-                value = regs.get(name(ops[1].reg))
-        elif mnem == "movt" and len(ops) == 2:
-            low = regs.get(name(ops[0].reg))
-            if low is not None and low[0] == "const":
-                value = ("const", (low[1] & 0xFFFF) | (ops[1].imm << 16))
-        elif mnem == "adr" or (mnem in ("add", "addw") and len(ops) == 3
-                               and ops[1].type == arm_const.ARM_OP_REG
-                               and name(ops[1].reg) == "pc"):
-            value = ("const", ((insn.address + 4) & ~3) + ops[-1].imm)
-        elif mnem in ("add", "adds", "addw", "sub", "subs") and len(ops) >= 2:
-            source = regs.get(name(ops[1].reg)) if ops[1].type == arm_const.ARM_OP_REG else \
-                regs.get(name(ops[0].reg))
-            if source == ("vtor",):
-                value = ("vtor",)  # a pointer into the table (base + 4 * index)
-        for reg in written:
-            if conditional:
-                regs.pop(reg, None)
-            elif value is not None and reg == written[0]:
-                regs[reg] = value
-            else:
-                regs.pop(reg, None)
-    return Scan(tuple(installs), tuple(stores), tuple(calls))
+            if base is not None and base[0] == "const" and not mem.index and \
+                    (base[1] + mem.disp) & 0xFFFFFFFF == VTOR:
+                value = ("vtor",)
+    elif mnem in ("movw", "mov", "movs") and len(ops) == 2:
+        if ops[1].type == arm_const.ARM_OP_IMM:
+            value = ("const", ops[1].imm & 0xFFFFFFFF)
+        elif ops[1].type == arm_const.ARM_OP_REG:
+            value = regs.get(name(ops[1].reg))
+    elif mnem == "movt" and len(ops) == 2:
+        low = regs.get(name(ops[0].reg))
+        if low is not None and low[0] == "const":
+            value = ("const", (low[1] & 0xFFFF) | (ops[1].imm << 16))
+    elif mnem == "adr" or (mnem in ("add", "addw") and len(ops) == 3
+                           and ops[1].type == arm_const.ARM_OP_REG
+                           and name(ops[1].reg) == "pc"):
+        value = ("const", ((insn.address + 4) & ~3) + ops[-1].imm)
+    elif mnem in ("add", "adds", "addw", "sub", "subs") and len(ops) >= 2:
+        source = regs.get(name(ops[1].reg)) if ops[1].type == arm_const.ARM_OP_REG else \
+            regs.get(name(ops[0].reg))
+        if source == ("vtor",):
+            value = ("vtor",)  # a pointer into the table (base + 4 * index)
+    for reg in written:
+        if conditional:
+            regs.pop(reg, None)
+        elif value is not None and reg == written[0]:
+            regs[reg] = value
+        else:
+            regs.pop(reg, None)
 
 
 def _written(insn) -> list[str]:
@@ -222,48 +274,65 @@ def _written(insn) -> list[str]:
 
 
 def _scan_riscv(image: Image, func: Function) -> Scan:
-    insns = _code(image, func)
-    inside = _targets_inside(insns, func)
-    regs: dict[str, Value] = {f"a{n}": ("arg", n) for n in range(8)}
-    regs["zero"] = ("const", 0)
-    installs, calls = [], []
-    for insn in insns:
-        if insn.address in inside:
-            regs.clear()
-            regs["zero"] = ("const", 0)
-        mnem = insn.mnemonic
-        ops = [o.strip() for o in insn.op_str.split(",")] if insn.op_str else []
-        target, link = _rv_transfer(insn.address, mnem, ops, regs)
-        if target is not None or mnem in ("jal", "c.jal", "jalr", "c.jalr", "jr", "c.jr",
-                                          "j", "c.j", "ret"):
-            if target is not None and (link != "zero" or not func.address <= target < func.end):
-                # A call, or a tail call (which passes the argument registers on unchanged).
-                calls.append(CallArgs(insn.address, target,
+    entry: dict[str, Value] = {f"a{n}": ("arg", n) for n in range(8)}
+    entry["zero"] = ("const", 0)
+    return _dataflow(_code(image, func), func, entry,
+                     lambda insn, regs, out: _step_riscv(func, insn, regs, out), _flow_riscv)
+
+
+_RV_BRANCHES = ("beq", "bne", "blt", "bge", "bltu", "bgeu", "beqz", "bnez", "blez", "bgez",
+                "bltz", "bgtz", "bgt", "ble", "bgtu", "bleu", "c.beqz", "c.bnez")
+
+
+def _flow_riscv(insn) -> tuple[bool, int | None]:
+    mnem = insn.mnemonic
+    ops = [o.strip() for o in insn.op_str.split(",")] if insn.op_str else []
+    if mnem in _RV_BRANCHES or mnem in ("j", "c.j") or (mnem == "jal" and ops and
+                                                        ops[0] == "zero"):
+        try:
+            target = (insn.address + int(ops[-1], 0)) & 0xFFFFFFFF
+        except (ValueError, IndexError):
+            target = None
+        return mnem in _RV_BRANCHES, target
+    if mnem in ("jr", "c.jr", "ret", "mret", "sret", "unimp", "c.unimp") or (
+            mnem == "jalr" and ops and ops[0] == "zero"):
+        return False, None
+    return True, None
+
+
+def _step_riscv(func: Function, insn, regs: dict[str, Value], out: _Out) -> None:
+    mnem = insn.mnemonic
+    ops = [o.strip() for o in insn.op_str.split(",")] if insn.op_str else []
+    target, link = _rv_transfer(insn.address, mnem, ops, regs)
+    if target is not None or mnem in ("jal", "c.jal", "jalr", "c.jalr", "jr", "c.jr",
+                                      "j", "c.j", "ret"):
+        if target is not None and (link != "zero" or not func.address <= target < func.end):
+            # A call, or a tail call (which passes the argument registers on unchanged).
+            out.calls.append(CallArgs(insn.address, target,
                                       tuple(regs.get(f"a{n}") for n in range(8))))
-            if link != "zero":
-                for reg in ("ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6",
-                            *(f"a{n}" for n in range(8))):
-                    regs.pop(reg, None)
-            continue
-        if mnem in ("csrw", "csrrw", "csrs", "csrrs") and len(ops) >= 2:
-            csr, source = (ops[0], ops[1]) if mnem in ("csrw", "csrs") else (ops[1], ops[2])
-            number = _csr_number(csr)
-            if number in _CSR:
-                installs.append(Install(insn.address, _CSR[number], regs.get(source)))
-            if mnem in ("csrrw", "csrrs"):
-                regs.pop(ops[0], None)
-            continue
-        if not ops or mnem.startswith(("s", "c.s", "b", "c.b", "j", "c.j", "fs")) and \
-                mnem not in ("sub", "sll", "slli", "srl", "srli", "sra", "srai", "slt", "sltu",
-                             "c.sub", "c.slli", "c.srli", "c.srai", "sltiu", "slti", "seqz",
-                             "snez"):
-            continue
-        dest = ops[0]
-        value = _rv_value(insn.address, mnem, ops, regs)
-        regs.pop(dest, None)
-        if value is not None and dest != "zero":
-            regs[dest] = value
-    return Scan(tuple(installs), (), tuple(calls))
+        if link != "zero":
+            for reg in ("ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6",
+                        *(f"a{n}" for n in range(8))):
+                regs.pop(reg, None)
+        return
+    if mnem in ("csrw", "csrrw", "csrs", "csrrs") and len(ops) >= 2:
+        csr, source = (ops[0], ops[1]) if mnem in ("csrw", "csrs") else (ops[1], ops[2])
+        number = _csr_number(csr)
+        if number in _CSR:
+            out.installs.append(Install(insn.address, _CSR[number], regs.get(source)))
+        if mnem in ("csrrw", "csrrs"):
+            regs.pop(ops[0], None)
+        return
+    if not ops or mnem.startswith(("s", "c.s", "b", "c.b", "j", "c.j", "fs")) and \
+            mnem not in ("sub", "sll", "slli", "srl", "srli", "sra", "srai", "slt", "sltu",
+                         "c.sub", "c.slli", "c.srli", "c.srai", "sltiu", "slti", "seqz",
+                         "snez"):
+        return
+    dest = ops[0]
+    value = _rv_value(insn.address, mnem, ops, regs)
+    regs.pop(dest, None)
+    if value is not None and dest != "zero":
+        regs[dest] = value
 
 
 def _rv_transfer(address: int, mnem: str, ops: list[str],

@@ -195,6 +195,10 @@ def decode_riscv(image: Image, func: Function) -> tuple[Decoded, tuple[CsrWrite,
         if dest == "sp" and sp_constant:
             switches[switch_site] = consts.get("sp")
 
+    fall = _fall_through(image, func, insns)
+    if fall is not None:
+        # Runs off its end into the next symbol (asm labels inside one routine): an edge.
+        calls.append(CallSite(fall, "tail", (end,), depth, "falls through"))
     calls = [dataclasses.replace(site, other_stack=True) if site.site > switched else site
              for site in calls]
     decoded = Decoded(function=func, calls=tuple(calls), frame=max(frame, 0),
@@ -365,3 +369,21 @@ def _track(image: Image, address: int, mnem: str, ops: list[str], consts: dict[s
     kill(dest)
     if value is not None:
         consts[dest] = value
+
+
+_ENDS_FLOW = {"j", "c.j", "jr", "c.jr", "ret", "mret", "sret", "uret", "unimp", "c.unimp",
+              "jal", "c.jal", "jalr", "c.jalr", "tail", "call", "ebreak", "c.ebreak"}
+
+
+def _fall_through(image: Image, func: Function, insns) -> int | None:
+    """The last instruction's address when execution runs past the end into a function
+    that starts there; a call as the last instruction is taken as one that does not return,
+    nop padding is skipped."""
+    following = image.function_at(func.end)
+    if following is None or following.address != func.end:
+        return None
+    for address, _size, mnem, _ops in reversed(insns):
+        if mnem in ("nop", "c.nop"):
+            continue
+        return None if mnem in _ENDS_FLOW else address
+    return None

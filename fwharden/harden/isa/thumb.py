@@ -392,6 +392,11 @@ def decode_arm(image: Image, func: Function) -> Decoded:
             continue
         _track_constants(image, address, base, operands, ops, consts, tables, kill)
 
+    fall = _fall_through(image, func, insns)
+    if fall is not None:
+        # Code that runs off its end into the next symbol (asm labels splitting one routine:
+        # pico-sdk's _reset_handler -> ... -> platform_entry) continues there: an edge.
+        calls.append(CallSite(fall, "tail", (end,), depth, "falls through"))
     calls = [dataclasses.replace(site, other_stack=True) if site.site > switched else site
              for site in calls]
     count = sum(len(e[3]) if e[2] is None else 1 for e in insns)
@@ -578,3 +583,37 @@ def _load_pc(image: Image, address: int, operands: list[str], consts: dict[str, 
                                           f"dispatch table 0x{table:08x}"))
                 return
     calls.append(CallSite(address, "indirect-tail", (), depth))
+
+
+def _is_nop(mnem: str, ops: str) -> bool:
+    """NOP, NOP.W, and `mov r8, r8` (0x46C0, the ARMv6-M padding GCC emits before a
+    literal pool)."""
+    return mnem.startswith("nop") or (mnem == "mov" and ops.replace(" ", "") == "r8,r8")
+
+
+def _fall_through(image: Image, func: Function, insns) -> int | None:
+    """The address of the last instruction when execution can run past the function's end
+    into a function that starts there; None when the last instruction ends the flow. A call
+    as the last instruction is taken as a call that does not return (GCC ends functions
+    with `bl abort`), nop padding after a terminator as padding. BKPT stops the core (no
+    debugger: a HardFault, DDI 0403E C1.7), so it ends the flow too."""
+    following = image.function_at(func.end)
+    if following is None or following.address != func.end:
+        return None
+    for address, _size, mnem, ops, listing, _index in reversed(insns):
+        if mnem is None:
+            if all(_is_nop(listing.mnemonic(i), listing.operands(i)) for i in ops):
+                continue
+            return address
+        if _is_nop(mnem, ops):
+            continue
+        base, conditional = _split_condition(mnem.split(".")[0])
+        operands = _operands(ops)
+        dest = operands[0] if operands else ""
+        if conditional:
+            return address
+        if mnem in _UNCONDITIONAL or base in ("bl", "blx", "bx", "tbb", "tbh", "udf", "bkpt") or (
+                dest == "pc") or (base in ("pop", "ldm", "ldmia", "ldmfd") and "pc" in ops):
+            return None
+        return address
+    return None
