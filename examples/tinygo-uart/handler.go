@@ -3,7 +3,6 @@
 package main
 
 import (
-	"device/stm32"
 	"runtime/interrupt"
 	"runtime/volatile"
 )
@@ -16,7 +15,7 @@ var (
 )
 
 func handleUART(interrupt.Interrupt) {
-	b := byte(stm32.USART3.RDR.Get())
+	b := readByte()
 	h := head.Get()
 	rx[h%64] = b
 	head.Set(h + 1)

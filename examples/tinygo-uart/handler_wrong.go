@@ -3,7 +3,6 @@
 package main
 
 import (
-	"device/stm32"
 	"runtime/interrupt"
 )
 
@@ -15,7 +14,7 @@ var (
 )
 
 func handleUART(interrupt.Interrupt) {
-	b := byte(stm32.USART3.RDR.Get())
+	b := readByte()
 	line = append(line, b) // allocates: "heap alloc in interrupt"
 	if b == '\n' {
 		println("line:", string(line)) // prints, and string() allocates

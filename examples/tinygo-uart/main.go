@@ -1,16 +1,11 @@
 // UART receive on an interrupt, the way an interrupt handler must be written in TinyGo:
 // the handler only moves a byte into a ring buffer; main does everything else.
+// The UART and its registers differ per chip: uart_stm32f4.go and uart_fe310.go.
 package main
 
-import (
-	"device/stm32"
-	"runtime/interrupt"
-)
-
 func main() {
-	uart := interrupt.New(stm32.IRQ_USART3, handleUART)
-	uart.SetPriority(0xc0)
-	uart.Enable()
+	setupUART()
+	println("tinygo-uart: ready")
 	for {
 		drain()
 	}

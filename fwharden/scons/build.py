@@ -49,7 +49,7 @@ from fwharden.scons.actions import (
     write_text,
 )
 from fwharden.toolchain import ToolchainError, build_flags, find_toolchain
-from fwharden.toolchain.tinygo import target_json, tinygo_command
+from fwharden.toolchain.tinygo import missing_startup, target_json, tinygo_board, tinygo_command
 
 # How fwharden's runtime sources are named in debug info, whatever the install path.
 RUNTIME_PREFIX = "fwharden-runtime"
@@ -154,7 +154,8 @@ def firmware(env, project_file: str = "firmware.toml"):
     if project.linker == "vendor":
         parts = _vendor_build(env, project, settings, tools, sources, rel_build, map_file)
     elif go:
-        parts = _tinygo_build(env, project, profile, tools, layout, sources, rel_build)
+        parts = _tinygo_build(env, project, profile, tools, layout, sources, rel_build,
+                              map_file)
     else:
         parts = _generated_build(env, project, profile, settings, tools, layout, sources,
                                  rel_build, map_file)
@@ -291,29 +292,49 @@ def _generated_build(env, project: Project, profile: Profile, settings, tools, l
 
 
 def _tinygo_build(env, project: Project, profile: Profile, tools, layout, sources: list[Path],
-                  rel_build: str):
-    """`tinygo build` with a target JSON that inherits TinyGo's base target for the core and
-    points at fwharden's linker script (TinyGo mode) and stack-map reservation."""
+                  rel_build: str, map_file):
+    """`tinygo build` with a target JSON that mirrors TinyGo's board target (core target,
+    board and chip tags, serial, the chip's vector table) and points at fwharden's linker
+    script (TinyGo mode), stack-map reservation and map file."""
+    try:
+        tinygo_board(profile)
+        missing = missing_startup(profile, tools.root)
+    except ToolchainError as exc:
+        fail(str(exc))
+        return None
+    if missing is not None:
+        fail(f"{missing}: TinyGo's device file for board {profile.name} is not there; fix: "
+             "install a TinyGo release build (its device files are generated)")
+        return None
     script = env.File(f"{rel_build}/{profile.name}-tinygo.ld")
     reservation = env.File(f"{rel_build}/gen/fwh_stackmap.c")
     target = env.File(f"{rel_build}/fwharden-{profile.name}.json")
-    script_node = env.Command(script, env.Value(render_linker_script(layout, tinygo=True)),
+    script_node = env.Command(script, env.Value(render_linker_script(
+        layout, tinygo=True, vector_entries=tinygo_board(profile).vector_entries)),
                               Action(write_text, "Linker script $TARGET"))
     stackmap_c = env.Command(reservation, env.Value(render_stackmap_reservation(layout)),
                              Action(write_text, "Stack map reservation $TARGET"))
     target_node = env.Command(target, env.Value(target_json(
-        profile, script.abspath, [reservation.abspath])), Action(write_text, "TinyGo target $TARGET"))
+        profile, script.abspath, [reservation.abspath], map_file=map_file.abspath,
+        tinygo_root=tools.root)), Action(write_text, "TinyGo target $TARGET"))
     output = env.File(f"{rel_build}/firmware.unpatched.elf")
     args = env["FWH_ARGS"]
-    command = tinygo_command(tools.cc, target.abspath, output.abspath, ".",
-                             opt=project.opt if project.opt in ("0", "1", "2", "s", "z") else "z",
+    opt = project.opt if project.opt in ("0", "1", "2", "s", "z") else "z"
+    tags = tuple(args.get("tags", "").replace(",", " ").split())
+    command = tinygo_command(tools.cc, target.abspath, output.abspath, ".", opt=opt,
                              size="size" in args, print_stacks="print_stacks" in args,
-                             tags=tuple(args.get("tags", "").replace(",", " ").split()))
-    env.Replace(FWH_OBJCOPY=str(tools.objcopy))
+                             tags=tags)
+    # What the manifest records for a C build, in TinyGo's terms: the build flags, the
+    # build tags (Go's defines: they select the code), the linker flags the target adds.
+    env.Replace(FWH_OBJCOPY=str(tools.objcopy),
+                CCFLAGS=[f"-target={target.abspath}", f"-opt={opt}",
+                         *([f"-tags={' '.join(tags)}"] if tags else [])],
+                CPPDEFINES=["fwharden", *tinygo_board(profile).tags, *tags],
+                LINKFLAGS=["-T", script.abspath, f"-Map={map_file.abspath}"], FWH_LIBS=[])
     linked = env.Command(output, sources, Action(
         lambda target, source, env: run_in(command, project.root), " ".join(command)))
-    env.Depends(linked, [script_node, stackmap_c, target_node])
-    return [], linked, script_node, [stackmap_c[0]]
+    env.Depends(linked, [script_node, stackmap_c, target_node, env.Value(" ".join(command))])
+    return [], linked, script_node, [stackmap_c[0], target_node[0]]
 
 
 def _vendor_build(env, project: Project, settings, tools, sources: list[Path], rel_build: str,

@@ -44,6 +44,7 @@ class Toolchain:
     objcopy: Path
     versions: tuple[tuple[str, str], ...]
     libgcc: Path | None = None  # clang only: the gcc multilib's libgcc.a for helper routines
+    root: Path | None = None    # tinygo only: TINYGOROOT (its targets/ and src/)
 
     @property
     def version(self) -> str:
@@ -59,16 +60,18 @@ def require(program: str, path: str | None) -> Path:
     return Path(found)
 
 
-def version_line(program: Path) -> str:
-    """First line of `program --version` (the text a manifest records)."""
+def version_line(program: Path, *args: str) -> str:
+    """First line of `program --version` (the text a manifest records); `args` replace
+    `--version` for a program that asks otherwise (TinyGo: `tinygo version`)."""
+    args = args or ("--version",)
     try:
-        result = subprocess.run([str(program), "--version"], capture_output=True, text=True,
+        result = subprocess.run([str(program), *args], capture_output=True, text=True,
                                 timeout=30, check=False)
     except OSError as exc:
         raise ToolchainError(f"{program} cannot run ({exc.strerror}); fix: reinstall it") from None
     lines = (result.stdout or result.stderr).strip().splitlines()
     if result.returncode != 0 or not lines:
-        raise ToolchainError(f"{program} --version failed (exit {result.returncode}); "
+        raise ToolchainError(f"{program} {' '.join(args)} failed (exit {result.returncode}); "
                              "fix: reinstall it")
     return lines[0].strip()
 
@@ -91,8 +94,14 @@ def find_toolchain(profile: Profile, kind: str, path: str | None = None) -> Tool
     if kind == "tinygo":
         tinygo = require("tinygo", path)
         objcopy = _first_of(("llvm-objcopy", GCC_PREFIX[family] + "objcopy"), path)
+        # TinyGo 0.33 has no --version ("Unknown command"); `tinygo env TINYGOROOT` is
+        # where its targets/ and src/ are (extra-files are joined onto it).
+        root = Path(version_line(tinygo, "env", "TINYGOROOT"))
+        if not (root / "targets").is_dir():
+            raise ToolchainError(f"{tinygo}: TINYGOROOT {root} has no targets/ directory; "
+                                 "fix: reinstall TinyGo or set TINYGOROOT")
         return Toolchain(kind, family, tinygo, tinygo, objcopy,
-                         ((tinygo.name, version_line(tinygo)),))
+                         ((tinygo.name, version_line(tinygo, "version")),), root=root)
     raise ToolchainError(f"unknown toolchain '{kind}'; fix: use one of {', '.join(TOOLCHAINS)}")
 
 

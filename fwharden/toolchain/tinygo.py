@@ -1,75 +1,115 @@
 """TinyGo: a target JSON that builds a Go package into fwharden's layout, and the command.
 
-Follows TinyGo's own target files (tinygo-org/tinygo, targets/*.json, as of TinyGo 0.3x):
-a target `inherits` a base target for the core ("cortex-m4", "cortex-m7", "fe310",
-"riscv32"), which brings `llvm-target`, `cpu`, `features`, `cflags`, `ldflags`, the
-scheduler and the GC; a board target adds `build-tags` (which select the machine and
-device packages) and `linkerscript`. fwharden points `linkerscript` at its generated
-script (which, in TinyGo mode, also defines the symbols TinyGo's runtime expects; see
-linker/script.py) and adds the stack-map reservation as an `extra-files` C source.
+Follows TinyGo's own target files (tinygo-org/tinygo v0.33.0, targets/*.json): a board
+target `inherits` a core target ("cortex-m4", "fe310"), which brings `llvm-target`, `cpu`,
+`features`, `cflags`, `ldflags`, the scheduler, the GC and the core's start-up files; the
+board target adds `build-tags` (board and chip: they select the `machine` and `device`
+packages, so pins such as `UART_TX_PIN` exist), `serial` (without it `println` compiles to
+nothing), the chip's vector table file and `linkerscript`. fwharden writes the same fields
+itself for each board TinyGo supports, points `linkerscript` at its generated script (in
+TinyGo mode it also defines what TinyGo's runtime reads; see linker/script.py), adds the
+stack-map reservation as an `extra-files` C source and asks the linker for a map file.
+
+Two facts of TinyGo 0.33 shape the paths (compileopts/config.go, builder/build.go): every
+`extra-files` entry is joined onto TINYGOROOT, so a generated file is named relative to it;
+`linkerscript` and `ldflags` go to ld.lld unchanged, so they are absolute.
 Nothing here runs a program; `tinygo_command` only builds the argument list.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from fwharden.board_profiles import Profile
 
 from .errors import ToolchainError
 
-# Core -> TinyGo base target (targets/cortex-m4.json, cortex-m7.json, ..., fe310.json).
-CORE_TARGETS = {
-    "cortex-m0": "cortex-m0",
-    "cortex-m0plus": "cortex-m0plus",
-    "cortex-m3": "cortex-m3",
-    "cortex-m4": "cortex-m4",
-    "cortex-m7": "cortex-m7",
-    "cortex-m33": "cortex-m33",
-    "sifive-e31": "fe310",
+
+@dataclass(frozen=True)
+class TinyGoBoard:
+    """How TinyGo's own board target builds for one fwharden board."""
+
+    target: str                 # TinyGo's board target this mirrors (targets/<target>.json)
+    base: str                   # the core target it inherits
+    tags: tuple[str, ...]       # board and chip build tags, in TinyGo's order
+    serial: str                 # TinyGo's `serial`: where println goes
+    startup: tuple[str, ...]    # TINYGOROOT-relative files: the chip's vector table
+    vector_entries: int | None  # entries of that table (None: no table, RISC-V traps)
+
+
+# fwharden board -> TinyGo 0.33 board target. Only boards whose chip TinyGo's `machine`
+# package supports: targets/stm32f4disco.json (STM32F407VG, the F4DISCOVERY that the
+# stm32f407 profile describes) and targets/hifive1b.json (FE310-G002). TinyGo 0.33 has no
+# STM32H7 machine package at all, so stm32h743 is not here.
+TINYGO_BOARDS = {
+    "stm32f407": TinyGoBoard("stm32f4disco", "cortex-m4",
+                             ("stm32f4disco", "stm32f407", "stm32f4", "stm32"), "uart",
+                             # 16 + 90 IRQ slots, generated from ST's STM32F407 SVD;
+                             # the F407 raises lines 0-81 only (RM0090 Table 61), slots
+                             # 88/89 (LTDC) never fire on it.
+                             ("src/device/stm32/stm32f407.s",), 106),
+    "fe310": TinyGoBoard("hifive1b", "fe310", ("hifive1b",), "uart", (), None),
 }
-# Board -> TinyGo build tags that select its device and machine packages, as TinyGo's own
-# board targets set them (targets/hifive1b.json: fe310 via `inherits`; STM32 targets use
-# the family and series tags). NOTE: assumes the TinyGo release in use ships a device
-# package for the chip; a user's TinyGo may name a series differently.
-BOARD_TAGS = {
-    "stm32h743": ["stm32h7x3", "stm32h7", "stm32"],
-    "stm32f407": ["stm32f407", "stm32f4", "stm32"],
-    "imxrt1064": ["mimxrt1062", "nxp"],
-    "fe310": ["hifive1b"],
-    "sifive-e": ["hifive1b"],
-    "mps2-an386": ["qemu"],
-    "mps2-an500": ["qemu"],
-    "gd32vf103": [],
-}
+
+
+def tinygo_board(profile: Profile) -> TinyGoBoard:
+    """The TinyGo board target for `profile`, or one line saying which boards Go builds for."""
+    board = TINYGO_BOARDS.get(profile.name)
+    if board is None:
+        raise ToolchainError(
+            f"board {profile.name}: TinyGo 0.33 has no machine support for it; fix: build the "
+            f"Go program for one of {', '.join(sorted(TINYGO_BOARDS))}, or use a C toolchain")
+    return board
 
 
 def base_target(profile: Profile) -> str:
-    core = profile.cpu.core
-    if core in CORE_TARGETS:
-        return CORE_TARGETS[core]
-    if profile.cpu.family == "riscv":
-        return "riscv32"
-    raise ToolchainError(f"no TinyGo base target for core {core}; fix: build with "
-                         "toolchain=gcc or add the core to fwharden.toolchain.tinygo")
+    return tinygo_board(profile).base
 
 
-def tinygo_target(profile: Profile, linker_script: str, extra_files: list[str]) -> dict:
-    """The target JSON for `tinygo build -target=<file>`."""
-    return {
-        "inherits": [base_target(profile)],
-        "build-tags": ["fwharden", *BOARD_TAGS.get(profile.name, [])],
+def root_relative(path: str | Path, tinygo_root: Path | None) -> str:
+    """`path` as TinyGo's `extra-files` needs it: relative to TINYGOROOT (TinyGo joins it on)."""
+    if tinygo_root is None:
+        return str(path)
+    return os.path.relpath(Path(path).resolve(), tinygo_root.resolve())
+
+
+def tinygo_target(profile: Profile, linker_script: str, extra_files: list[str],
+                  map_file: str | None = None, tinygo_root: Path | None = None) -> dict:
+    """The target JSON for `tinygo build -target=<file>`.
+
+    `extra_files` are fwharden's generated sources; with `tinygo_root` they are written
+    relative to it. The chip's start-up files are TINYGOROOT-relative already.
+    """
+    board = tinygo_board(profile)
+    target = {
+        "inherits": [board.base],
+        "build-tags": ["fwharden", *board.tags],
+        "serial": board.serial,
         "linkerscript": linker_script,
-        "extra-files": list(extra_files),
+        "extra-files": [*board.startup, *(root_relative(f, tinygo_root) for f in extra_files)],
         # Goroutine stacks come from the heap; TinyGo's "default-stack-size" sizes them.
         "default-stack-size": profile.stacks.thread_size,
     }
+    if map_file is not None:
+        target["ldflags"] = [f"-Map={map_file}"]
+    return target
 
 
-def target_json(profile: Profile, linker_script: str, extra_files: list[str]) -> str:
-    return json.dumps(tinygo_target(profile, linker_script, extra_files), indent=2,
-                      sort_keys=True) + "\n"
+def missing_startup(profile: Profile, tinygo_root: Path) -> str | None:
+    """The first of the board's TINYGOROOT-relative start-up files that is not there."""
+    for name in tinygo_board(profile).startup:
+        if not (tinygo_root / name).is_file():
+            return str(tinygo_root / name)
+    return None
+
+
+def target_json(profile: Profile, linker_script: str, extra_files: list[str],
+                map_file: str | None = None, tinygo_root: Path | None = None) -> str:
+    return json.dumps(tinygo_target(profile, linker_script, extra_files, map_file, tinygo_root),
+                      indent=2, sort_keys=True) + "\n"
 
 
 def tinygo_command(tinygo: Path | str, target_file: str, output: str, package: str,

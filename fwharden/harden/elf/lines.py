@@ -62,8 +62,10 @@ class LineTable:
             if not elf.has_dwarf_info():
                 self._dwarf = False
             else:
-                # A linked firmware has no relocations against its debug sections; the
-                # search for them walks every section header once per debug section.
+                # A linked firmware's debug sections hold final addresses: the
+                # .rel.debug_* a --emit-relocs link keeps (TinyGo's, with R_ARM_NONE) are
+                # a record, not work left to do; the search for them walks every section
+                # header once per debug section.
                 self._dwarf = elf.get_dwarf_info(relocate_dwarf_sections=False)
                 if self._dwarf.debug_line_sec is None:  # objcopy --remove-section .debug_line
                     self._dwarf = False
