@@ -48,7 +48,7 @@ from fwharden.linker.describe import describe_layout, layout_to_dict
 from fwharden.runner import EXIT_TIMEOUT, RunError, run_firmware
 from fwharden.scaffold import SCONSTRUCT, init_project
 from fwharden.toolchain import ToolchainError, find_toolchain
-from fwharden.toolchain.tinygo import target_json, tinygo_command
+from fwharden.toolchain.tinygo import target_json, tinygo_board, tinygo_command
 
 EXIT_BAD_INPUT = 2
 
@@ -213,14 +213,22 @@ def cmd_import_makefile(args: argparse.Namespace, out: Writer) -> int:
 
 def cmd_tinygo_target(args: argparse.Namespace, out: Writer) -> int:
     profile = load_profile(args.board)
+    board = tinygo_board(profile)  # a board TinyGo cannot build for is one line, nothing written
     layout = build_layout(profile)
     directory = Path(args.output)
     script = directory / f"{profile.name}-tinygo.ld"
     reservation = directory / "fwh_stackmap.c"
     target = directory / f"fwharden-{profile.name}.json"
-    write_atomically(script, render_linker_script(layout, tinygo=True))
     write_atomically(reservation, render_stackmap_reservation(layout))
-    write_atomically(target, target_json(profile, script.name, [reservation.name]))
+    try:  # TinyGo joins extra-files onto its TINYGOROOT: name the file relative to it
+        root = find_toolchain(profile, "tinygo").root
+    except ToolchainError:
+        root = None
+    write_atomically(script, render_linker_script(
+        layout, tinygo=True, vector_entries=board.vector_entries))
+    write_atomically(target, target_json(
+        profile, str(script.resolve()) if root else script.name,
+        [str(reservation.resolve()) if root else reservation.name], "firmware.map", root))
     command = tinygo_command("tinygo", target.name, "firmware.elf", ".")
     out.emit({"target": str(target), "linker_script": str(script),
               "extra_files": [str(reservation)], "command": command},

@@ -25,7 +25,7 @@ from fwharden.linker import (
     render_vector_table,
 )
 from fwharden.scaffold import init_project
-from fwharden.toolchain.tinygo import target_json
+from fwharden.toolchain.tinygo import TINYGO_BOARDS, target_json
 
 # `{` + a Python name (dotted, optionally indexed) + optional conversion/format spec + `}`,
 # with no blank inside: C blocks (`{ *(.text) }`, `= {` + newline) and JSON objects
@@ -40,8 +40,9 @@ def _generated(board: str) -> Iterator[tuple[str, str]]:
     yield f"{board}-tinygo.ld", render_linker_script(layout, tinygo=True)
     yield "fwh_vectors.c", render_vector_table(layout)
     yield "fwh_stackmap.c", render_stackmap_reservation(layout)
-    yield f"fwharden-{board}.json", target_json(profile, f"{board}-tinygo.ld",
-                                                ["fwh_stackmap.c"])
+    if board in TINYGO_BOARDS:
+        yield f"fwharden-{board}.json", target_json(profile, f"{board}-tinygo.ld",
+                                                    ["fwh_stackmap.c"], "firmware.map")
 
 
 def _leftovers(text: str) -> list[str]:
