@@ -64,6 +64,7 @@ PROJECT_SCHEMA: dict[str, Any] = {
         "forbid": Table(str),
         "allow": Table(str),
         "severity": Table(str),
+        "recursion": Table(int),
     },
 }
 FAIL_ON = ("error", "warning", "never")
@@ -87,6 +88,8 @@ class HardenPolicy:
     forbid: tuple[tuple[str, str], ...] = ()
     allow: tuple[tuple[str, str], ...] = ()
     severity: tuple[tuple[str, str], ...] = ()
+    # function -> the most times a function of its recursive cycle can be on the stack
+    recursion: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,11 @@ def harden_policy(table: Mapping[str, Any], path: Path) -> HardenPolicy:
         if key.startswith("0x") and parse_size(key) is None:
             raise ProjectError(path, f"harden.indirect.{key}", "is not an address",
                                'write the call site as "0x08000124"')
+    for name, depth in table.get("recursion", {}).items():
+        if isinstance(depth, bool) or not 1 <= depth <= 64:
+            raise ProjectError(path, f"harden.recursion.{name}", "must be from 1 to 64",
+                               "give the most times a function of the cycle can be on the "
+                               "stack at once")
     return HardenPolicy(
         fail_on=fail_on,
         thread_context=tuple(table.get("thread_context", [])),
@@ -234,6 +242,7 @@ def harden_policy(table: Mapping[str, Any], path: Path) -> HardenPolicy:
         forbid=tuple(table.get("forbid", {}).items()),
         allow=tuple(table.get("allow", {}).items()),
         severity=tuple(table.get("severity", {}).items()),
+        recursion=tuple(table.get("recursion", {}).items()),
     )
 
 

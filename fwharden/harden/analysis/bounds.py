@@ -8,7 +8,8 @@ call adds it to the part of the frame still live at the branch (usually none).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from fwharden.harden.analysis.callgraph import CallGraph, Edge
 from fwharden.harden.analysis.frames import FrameSize
@@ -61,22 +62,37 @@ class Depths:
 
     depth: dict[int, Bound]
     deepest: dict[int, Edge | None]
-    cycles: list[list[int]]            # strongly connected components with a cycle
+    cycles: list[list[int]]            # strongly connected components with a cycle, unbounded
+    # Cycles a library model or [harden.recursion] bounds: (component, depth).
+    bounded: list[tuple[list[int], int]] = field(default_factory=list)
 
 
-def compute_depths(graph: CallGraph, frames: dict[int, FrameSize]) -> Depths:
+def compute_depths(graph: CallGraph, frames: dict[int, FrameSize],
+                   cycle_depth: Callable[[Iterable[int]], int | None] | None = None) -> Depths:
+    """`cycle_depth(component)`: the most times any function of a recursive component can
+    be on the stack at once (models.py), or None when nothing bounds it."""
     components = _strongly_connected(graph)
     cyclic: set[int] = set()
     cycles = []
+    bounded: dict[int, int] = {}
+    bounded_list = []
     for component in components:
         if len(component) > 1 or any(e.callee == component[0]
                                      for e in graph.edges.get(component[0], [])):
-            cycles.append(component)
-            cyclic.update(component)
+            limit = cycle_depth(component) if cycle_depth else None
+            if limit is None:
+                cycles.append(component)
+                cyclic.update(component)
+            else:
+                bounded_list.append((component, limit))
+                bounded[component[0]] = limit
     depth: dict[int, Bound] = {}
     deepest: dict[int, Edge | None] = {}
     # Tarjan yields components callees-first, so every callee is done before its callers.
     for component in components:
+        if component[0] in bounded:
+            _bounded_cycle(graph, frames, component, bounded[component[0]], depth, deepest)
+            continue
         for address in component:
             frame = frames[address]
             own = Bound(frame.bytes, EXACT if frame.exact else AT_LEAST)
@@ -98,7 +114,36 @@ def compute_depths(graph: CallGraph, frames: dict[int, FrameSize]) -> Depths:
                     best_edge = edge
                 best = best.widest(candidate)
             depth[address], deepest[address] = best, best_edge
-    return Depths(depth, deepest, cycles)
+    return Depths(depth, deepest, cycles, bounded_list)
+
+
+def _bounded_cycle(graph: CallGraph, frames: dict[int, FrameSize], component: list[int],
+                   limit: int, depth: dict[int, Bound], deepest: dict[int, Edge | None]) -> None:
+    """Every member of a cycle whose functions are each on the stack at most `limit` times:
+    no chain inside it holds more than `limit` x the sum of their frames, and the deepest
+    point is that plus the deepest call out of the cycle. An over-estimate (not every
+    function need be on the chain `limit` times) but never an under-estimate, so it keeps
+    its kind."""
+    members = set(component)
+    total = Bound(0, EXACT)
+    for address in component:
+        frame = frames[address]
+        total = total.plus(Bound(frame.bytes * limit, EXACT if frame.exact else AT_LEAST))
+        if graph.unresolved.get(address) or graph.unknown_targets.get(address):
+            total = Bound(total.bytes, max(total.kind, AT_LEAST, key=_RANK.__getitem__))
+    best, best_edge = Bound(0, EXACT), None
+    for address in component:
+        for edge in graph.edges.get(address, []):
+            if edge.other_stack or edge.callee in members:
+                continue
+            callee = depth[edge.callee]
+            if best_edge is None or callee.bytes > best.bytes:
+                best_edge = edge
+            best = best.widest(callee)
+    for address in component:
+        depth[address] = total.plus(best)
+        deepest[address] = best_edge if best_edge is not None and best_edge.caller == address \
+            else None
 
 
 def deepest_path(depths: Depths, start: int) -> list[Edge]:

@@ -67,6 +67,13 @@ class CallGraph:
             self.unresolved[address] = []
             self.unknown_targets[address] = []
             for site in decoded.calls:
+                if site.kind == "call" and site.targets and all(
+                        func.address < t < func.end for t in site.targets):
+                    # A bl/jal into the middle of its own function (libgcc's __aeabi_dmul
+                    # `bleq` to its special-case tail, which pops the entry frame and returns
+                    # for it) is local control flow, not a call and not recursion: the
+                    # decoder already counts that code's frame as the function's own.
+                    continue
                 targets = site.targets or self._configured(func, site)
                 if not targets:
                     self.unresolved[address].append(site)

@@ -27,6 +27,7 @@ from fwharden.harden.analysis.bounds import (
 from fwharden.harden.analysis.callgraph import CallGraph, Edge
 from fwharden.harden.analysis.frames import FrameSize
 from fwharden.harden.analysis.installed import RunTime, runtime_roots
+from fwharden.harden.analysis.models import apply_models, describe_cycle, recursion_fix
 from fwharden.harden.analysis.roots import (
     RUNTIME_VECTOR,
     Root,
@@ -73,13 +74,19 @@ RULE_TEXT = {
     "vector-moved": ("vector table moved at run time",
                      "the code installs a vector table or trap entry at an address the "
                      "verifier cannot follow, so the handlers it holds are not checked"),
+    "unused-setting": ("firmware.toml setting matches nothing",
+                       "a [harden] key names nothing the verifier met in this ELF"),
+    "library-model": ("bound from a library model or firmware.toml",
+                      "this number is a stated fact (a model file or [harden.recursion]), "
+                      "not one the verifier proved from the binary"),
 }
 _RANK_KIND = {EXACT: 0, AT_LEAST: 1, UNBOUNDED: 2}
 DEFAULT_SEVERITY = {"indirect-call": "error", "recursion": "error", "isr-stack-overflow": "error",
                     "thread-stack-overflow": "error", "stack-unproven": "warning",
                     "dynamic-stack": "warning", "undecodable": "warning",
                     "unknown-target": "warning", "config": "error", "roots": "error",
-                    "vector-moved": "error"}
+                    "vector-moved": "error", "unused-setting": "warning",
+                    "library-model": "note"}
 
 
 @dataclass(frozen=True)
@@ -160,8 +167,10 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     roots = list(table.roots)
     graph.expand([r.function for r in roots] + ([table.thread.function] if table.thread else []))
     runtime = _add_runtime_roots(image, graph, table, roots)
+    models = apply_models(image, graph, dict(policy.recursion))
     frames = function_frames(graph, stack_usage)
-    depths = compute_depths(graph, frames)
+    frames.update({a: f for a, f in models.frames.items() if frames[a].source != ".su"})
+    depths = compute_depths(graph, frames, models.cycle_depth)
     placed = place_switches(image, graph, depths, stack_switches(graph, frames, depths),
                             [(r.name, r.function.address) for r in roots])
     severity = {**DEFAULT_SEVERITY, **dict(policy.severity)}
@@ -176,6 +185,17 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     for problem in runtime.problems:
         findings.append(_finding("vector-moved", severity, "-", (problem.function,), "-",
                                  problem.site, f"{problem.function}: {problem.message}"))
+    for message in models.warnings:
+        findings.append(_finding("unused-setting", severity, "-", (), "-", None, message))
+    for key in models.unused_keys():
+        findings.append(_finding("unused-setting", severity, "-", (), "-", None,
+                                 f"[harden.recursion] {key}: no recursive cycle reachable from "
+                                 "a root runs through it"))
+    for message in dict.fromkeys(models.notes):
+        findings.append(_finding("library-model", severity, "-", (), "-", None, message))
+    if table.thread is not None:
+        findings.extend(_thread_recursion(graph, depths, table.thread.function.address,
+                                          table.thread.name, severity))
     # Which rule (if any) each function breaks, decided once for all roots.
     verdicts = {address: rules.match(graph.function(address).names) for address in graph.edges}
     # One finding per root and site, never de-duplicated across roots: when EXTI0, EXTI2 and
@@ -284,7 +304,8 @@ def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize
             edge = parent[address]
             out.append(_finding("recursion", severity, root.name, path_to(address), func.name,
                                 edge.site if edge else None,
-                                f"recursion through {' -> '.join(names)}: no stack bound",
+                                f"recursion through {describe_cycle(graph, list(cycle))}: no "
+                                f"stack bound; {recursion_fix(graph, list(cycle))}",
                                 cycle=names))
         if decoded.frame_dynamic and not frames[address].exact:
             out.append(_finding("dynamic-stack", severity, root.name, path_to(address),
@@ -317,6 +338,39 @@ def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize
                                    via=edge.kind))
                 continue
             queue.append(edge.callee)
+    return out
+
+
+def _thread_recursion(graph: CallGraph, depths: Depths, start: int, name: str,
+                      severity: dict[str, str]) -> list[Finding]:
+    """A recursion the thread code reaches that nothing bounds, named in full: without it
+    the thread stack is "unbounded" with no word on why. Only recursion is judged here;
+    forbidden calls are fine in thread context."""
+    parent: dict[int, Edge | None] = {start: None}
+    queue = deque([start])
+    cyclic = {a: tuple(c) for c in depths.cycles for a in c}
+    out, seen = [], set()
+    while queue:
+        address = queue.popleft()
+        cycle = cyclic.get(address)
+        if cycle is not None and cycle not in seen:
+            seen.add(cycle)
+            path, node = [], address
+            while node is not None:
+                path.append(graph.function(node).name)
+                edge = parent[node]
+                node = edge.caller if edge else None
+            edge = parent[address]
+            out.append(_finding("recursion", severity, name, tuple(reversed(path)),
+                                graph.function(address).name, edge.site if edge else None,
+                                f"thread code recursion through "
+                                f"{describe_cycle(graph, list(cycle))}: the thread stack has no "
+                                f"bound; {recursion_fix(graph, list(cycle))}",
+                                cycle=tuple(graph.function(a).name for a in cycle)))
+        for edge in graph.edges.get(address, []):
+            if edge.callee not in parent:
+                parent[edge.callee] = edge
+                queue.append(edge.callee)
     return out
 
 
