@@ -25,6 +25,7 @@ from fwharden.harden.elf.image import Function, Image
 VTOR = 0xE000ED08
 _VTOR_LITERALS = (VTOR.to_bytes(4, "little"), (VTOR - 8).to_bytes(4, "little"))
 _CSR = {0x305: "mtvec", 0x307: "mtvt"}
+_SCS_BASE = re.compile(rb"\xce\xf2\x00[\x00-\x0f]|[\x4f\x5f]\xf0\xe0[\x20-\x2f]", re.DOTALL)
 # SYSTEM opcode (0x73 in bits 6:0) with CSR 0x305 or 0x307 in bits 31:20 (privileged spec
 # 2.1, unprivileged spec 9.1): byte 0 = 0x73/0xF3, byte 2 high nibble 5 or 7, byte 3 = 0x30.
 _CSR_WRITE = re.compile(rb"[\x73\xf3][\x00-\xff][\x50-\x5f\x70-\x7f]\x30", re.DOTALL)
@@ -73,12 +74,10 @@ def may_install(image: Image, func: Function) -> bool:
     if image.family == "arm":
         if any(lit in data for lit in _VTOR_LITERALS):
             return True
-        at = data.find(b"\xce\xf2")  # MOVT Rd, #0xE000 (T1: imm4 = 0xE, i = imm3 = 0, imm8 = 0)
-        while at >= 0:
-            if at + 3 < len(data) and data[at + 2] == 0 and data[at + 3] & 0xF0 == 0:
-                return True
-            at = data.find(b"\xce\xf2", at + 2)
-        return False
+        # MOVT Rd, #0xE000 (T1: imm4 = 0xE, i = imm3 = 0, imm8 = 0), and MOV(S).W Rd,
+        # #0xE000E000 (T2 modified immediate 0x2E0: imm3 = 2, imm8 = 0xE0; GCC loads the
+        # System Control Space base so and reaches VTOR with an offset of 0xD08).
+        return _SCS_BASE.search(data) is not None
     return _CSR_WRITE.search(data) is not None
 
 
@@ -211,6 +210,13 @@ def _step_arm(image: Image, func: Function, insn, regs: dict[str, Value], out: _
         stored = regs.get(name(ops[0].reg))
         mem = ops[1].mem
         base = regs.get(name(mem.base)) if mem.base else None
+        if name(mem.base) in _FRAME_BASES and not mem.index and not insn.writeback:
+            # A -O0 spill: the value lives in the stack slot until it is loaded back.
+            slot = f"[{name(mem.base)},{mem.disp}]"
+            if stored is None:
+                regs.pop(slot, None)
+            else:
+                regs[slot] = stored
         if base == ("vtor",):
             installs.append(Install(insn.address, "vector", stored))
         elif base is not None and base[0] == "const":
@@ -226,6 +232,8 @@ def _step_arm(image: Image, func: Function, insn, regs: dict[str, Value], out: _
         if name(mem.base) == "pc" and not mem.index:
             word = image.word(((insn.address + 4) & ~3) + mem.disp)
             value = None if word is None else ("const", word)
+        elif name(mem.base) in _FRAME_BASES and not mem.index and not insn.writeback:
+            value = regs.get(f"[{name(mem.base)},{mem.disp}]")
         else:
             base = regs.get(name(mem.base)) if mem.base else None
             if base is not None and base[0] == "const" and not mem.index and \
@@ -249,6 +257,11 @@ def _step_arm(image: Image, func: Function, insn, regs: dict[str, Value], out: _
             regs.get(name(ops[0].reg))
         if source == ("vtor",):
             value = ("vtor",)  # a pointer into the table (base + 4 * index)
+    if any(reg in _FRAME_BASES for reg in _all_written(insn)):
+        # SP or the frame pointer moved: the slots named through it are not the same.
+        for key in [k for k in regs if k.startswith("[")]:
+            if key[1:].split(",")[0] in _all_written(insn):
+                del regs[key]
     for reg in written:
         if conditional:
             regs.pop(reg, None)
@@ -256,6 +269,16 @@ def _step_arm(image: Image, func: Function, insn, regs: dict[str, Value], out: _
             regs[reg] = value
         else:
             regs.pop(reg, None)
+
+
+_FRAME_BASES = ("sp", "r7", "r11")
+
+
+def _all_written(insn) -> list[str]:
+    try:
+        return [insn.reg_name(r) for r in insn.regs_access()[1]]
+    except capstone.CsError:
+        return []
 
 
 def _written(insn) -> list[str]:
