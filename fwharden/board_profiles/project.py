@@ -62,7 +62,7 @@ PROJECT_SCHEMA: dict[str, Any] = {
         "priorities": Table(int),
         "indirect": Table([str]),
         "forbid": Table(str),
-        "allow": Table(str),
+        "allow": Table(object),      # "reason" or { reason = "...", stack = N }
         "severity": Table(str),
         "recursion": Table(int),
     },
@@ -90,6 +90,8 @@ class HardenPolicy:
     severity: tuple[tuple[str, str], ...] = ()
     # function -> the most times a function of its recursive cycle can be on the stack
     recursion: tuple[tuple[str, int], ...] = ()
+    # allowed function -> the stack it may use with everything it calls (`stack = N`)
+    allow_stack: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,8 @@ def harden_policy(table: Mapping[str, Any], path: Path) -> HardenPolicy:
     fail_on = _choice(path, "harden.fail_on", table.get("fail_on", "error"), FAIL_ON)
     for rule, level in table.get("severity", {}).items():
         _choice(path, f"harden.severity.{rule}", level, SEVERITIES)
-    for name, reason in (*table.get("forbid", {}).items(), *table.get("allow", {}).items()):
+    allow, allow_stack = _allow(table.get("allow", {}), path)
+    for name, reason in (*table.get("forbid", {}).items(), *allow):
         if not reason.strip():
             raise ProjectError(path, f"harden.forbid.{name}", "needs a reason",
                                f'write "{name}" = "why it is (not) allowed in interrupts"')
@@ -240,10 +243,37 @@ def harden_policy(table: Mapping[str, Any], path: Path) -> HardenPolicy:
         priorities=tuple(table.get("priorities", {}).items()),
         indirect=tuple((k, tuple(v)) for k, v in table.get("indirect", {}).items()),
         forbid=tuple(table.get("forbid", {}).items()),
-        allow=tuple(table.get("allow", {}).items()),
+        allow=allow,
+        allow_stack=allow_stack,
         severity=tuple(table.get("severity", {}).items()),
         recursion=tuple(table.get("recursion", {}).items()),
     )
+
+
+def _allow(table: Mapping[str, Any], path: Path
+           ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, int], ...]]:
+    """`[harden.allow]`: `name = "reason"` or `name = { reason = "...", stack = N }`."""
+    reasons, stacks = [], []
+    for name, value in table.items():
+        key = f"harden.allow.{name}"
+        if isinstance(value, dict):
+            unknown = set(value) - {"reason", "stack"}
+            if unknown:
+                raise ProjectError(path, f"{key}.{sorted(unknown)[0]}", "unknown key",
+                                   "use reason and stack")
+            reason, stack = value.get("reason"), value.get("stack")
+            if stack is not None:
+                if isinstance(stack, bool) or not isinstance(stack, int) or stack < 0:
+                    raise ProjectError(path, f"{key}.stack", "must be a number of bytes",
+                                       f"write {name} = {{ reason = \"...\", stack = 256 }}")
+                stacks.append((name, stack))
+        else:
+            reason = value
+        if not isinstance(reason, str):
+            raise ProjectError(path, key, "needs a reason",
+                               f'write "{name}" = "why it is allowed in interrupts"')
+        reasons.append((name, reason))
+    return tuple(reasons), tuple(stacks)
 
 
 def _choice(path: Path, key: str, value: str, allowed: tuple[str, ...]) -> str:

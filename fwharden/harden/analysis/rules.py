@@ -2,8 +2,10 @@
 
 Each category is a named rule with the reason the report shows. Names match a function's
 symbol (or any alias of it), also after GCC's clone suffixes (.isra.0, .constprop.1,
-.part.2), so `malloc.constprop.0` is still malloc. A project adds names with a reason
-(`[harden.forbid]`) or allows them with a reason (`[harden.allow]`).
+.part.2), the linker's `--wrap` prefix and newlib's `_X_r` reentrant form, so
+`malloc.constprop.0`, `__wrap_printf` and `_puts_r` are still malloc, printf and puts. A
+project adds names with a reason (`[harden.forbid]`) or allows them with a reason
+(`[harden.allow]`).
 """
 
 from __future__ import annotations
@@ -151,6 +153,27 @@ def base_name(name: str) -> str:
     return _CLONE_SUFFIX.sub("", name)
 
 
+_REENTRANT = re.compile(r"^_([A-Za-z]\w*?)_r$")
+
+
+def rule_names(name: str) -> tuple[str, ...]:
+    """The names a function answers to for the rules: its own, without clone suffixes,
+    without the linker's `--wrap` prefix (pico-sdk links `printf` as `__wrap_printf`,
+    which takes the stdio mutex and calls the real one) and newlib's reentrant `_X_r` form
+    (`_puts_r` is puts with an explicit reent pointer), so a renamed printf is still printf."""
+    out = [name]
+    for candidate in list(out):
+        plain = base_name(candidate)
+        out.append(plain)
+        if plain.startswith("__wrap_"):
+            out.append(plain[len("__wrap_"):])
+    for candidate in list(out):
+        match = _REENTRANT.match(candidate)
+        if match:
+            out.append(match.group(1))
+    return tuple(dict.fromkeys(out))
+
+
 class RuleSet:
     """The built-in categories plus a project's own forbidden and allowed names."""
 
@@ -166,9 +189,16 @@ class RuleSet:
                 self._by_name.setdefault(name, category)
         self._prefixes = tuple((p, c) for c in categories for p in c.prefixes)
 
+    def allowed_as(self, names: tuple[str, ...]) -> tuple[str, str] | None:
+        """(allowed name, reason) when `[harden.allow]` names this function in any form."""
+        for name in (c for n in names for c in rule_names(n)):
+            if name in self.allowed:
+                return name, self.allowed[name]
+        return None
+
     def match(self, names: tuple[str, ...]) -> tuple[Category, str] | None:
         """(category, matched name) for a function with these names, unless allowed."""
-        candidates = (*names, *(base_name(n) for n in names))
+        candidates = tuple(dict.fromkeys(c for n in names for c in rule_names(n)))
         if any(n in self.allowed for n in candidates):
             return None
         for name in candidates:

@@ -76,6 +76,8 @@ RULE_TEXT = {
                      "verifier cannot follow, so the handlers it holds are not checked"),
     "unused-setting": ("firmware.toml setting matches nothing",
                        "a [harden] key names nothing the verifier met in this ELF"),
+    "allowed": ("allowed by firmware.toml", "[harden.allow] accepts this function in "
+                "interrupts; what it calls is not judged"),
     "library-model": ("bound from a library model or firmware.toml",
                       "this number is a stated fact (a model file or [harden.recursion]), "
                       "not one the verifier proved from the binary"),
@@ -86,7 +88,7 @@ DEFAULT_SEVERITY = {"indirect-call": "error", "recursion": "error", "isr-stack-o
                     "dynamic-stack": "warning", "undecodable": "warning",
                     "unknown-target": "warning", "config": "error", "roots": "error",
                     "vector-moved": "error", "unused-setting": "warning",
-                    "library-model": "note"}
+                    "library-model": "note", "allowed": "note"}
 
 
 @dataclass(frozen=True)
@@ -168,13 +170,24 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     graph.expand([r.function for r in roots] + ([table.thread.function] if table.thread else []))
     runtime = _add_runtime_roots(image, graph, table, roots)
     models = apply_models(image, graph, dict(policy.recursion))
+    rules = rule_set(policy.forbid, policy.allow)
+    allowed = {a: hit for a in graph.edges
+               if (hit := rules.allowed_as(graph.function(a).names)) is not None}
     frames = function_frames(graph, stack_usage)
     frames.update({a: f for a, f in models.frames.items() if frames[a].source != ".su"})
+    declared = dict(policy.allow_stack)
+    for address, (name, _reason) in allowed.items():
+        if name in declared:
+            # `stack = N`: the project states what the allowed function uses with all it
+            # calls; the verifier stops there for the stack too.
+            graph.edges[address] = []
+            graph.unresolved[address] = []
+            graph.unknown_targets[address] = []
+            frames[address] = FrameSize(max(declared[name], 0), True, "[harden.allow] stack")
     depths = compute_depths(graph, frames, models.cycle_depth)
     placed = place_switches(image, graph, depths, stack_switches(graph, frames, depths),
                             [(r.name, r.function.address) for r in roots])
     severity = {**DEFAULT_SEVERITY, **dict(policy.severity)}
-    rules = rule_set(policy.forbid, policy.allow)
 
     findings: list[Finding] = []
     for message in graph.config_errors:
@@ -191,6 +204,26 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
         findings.append(_finding("unused-setting", severity, "-", (), "-", None,
                                  f"[harden.recursion] {key}: no recursive cycle reachable from "
                                  "a root runs through it"))
+    # The allowed functions where a walk from an interrupt root stops (not those only
+    # reached through another allowed one, like puts -> _puts_r).
+    in_interrupts: set[int] = set()
+    todo = [r.function.address for r in roots]
+    while todo:
+        node = todo.pop()
+        if node in in_interrupts:
+            continue
+        in_interrupts.add(node)
+        if node not in allowed:
+            todo.extend(e.callee for e in graph.edges.get(node, []))
+    for address, (name, reason) in sorted(allowed.items()):
+        if address not in in_interrupts:
+            continue
+        stack = (f"counts {declared[name]} B for it and all it calls ([harden.allow] stack)"
+                 if name in declared else "its stack, and its callees', still count")
+        findings.append(_finding("allowed", severity, "-", (), graph.function(address).name,
+                                 None, f"{graph.function(address).name}: allowed by "
+                                 f"[harden.allow] {name} ({reason}); the walk stops there, "
+                                 f"{stack}"))
     for message in dict.fromkeys(models.notes):
         findings.append(_finding("library-model", severity, "-", (), "-", None, message))
     if table.thread is not None:
@@ -205,7 +238,8 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     # same sites again through its dispatch.
     for root in sorted(roots, key=lambda r: r.kind == "trap-entry"):
         seen_sites: set[tuple[str, str, int | None]] = set()
-        for finding in _root_findings(graph, depths, frames, root, verdicts, severity):
+        for finding in _root_findings(graph, depths, frames, root, verdicts, severity,
+                                      allowed):
             key = (finding.rule, finding.callee, finding.site)
             if key not in seen_sites:
                 seen_sites.add(key)
@@ -274,7 +308,8 @@ def _finding(rule: str, severity: dict[str, str], root: str, path: tuple[str, ..
 
 
 def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize], root: Root,
-                   verdicts: dict, severity: dict[str, str]) -> list[Finding]:
+                   verdicts: dict, severity: dict[str, str],
+                   allowed: dict[int, tuple[str, str]] | None = None) -> list[Finding]:
     """Breadth-first from the root: the shortest path to each problem, deterministic order.
     The walk does not continue into a forbidden function: its insides are its own problem."""
     start = root.function.address
@@ -283,6 +318,7 @@ def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize
     out: list[Finding] = []
     cyclic = {a: tuple(c) for c in depths.cycles for a in c}
     reported_cycles: set[tuple[int, ...]] = set()
+    allowed = allowed or {}
 
     def path_to(address: int) -> tuple[str, ...]:
         names = []
@@ -327,6 +363,8 @@ def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize
             if edge.callee in parent:
                 continue
             parent[edge.callee] = edge
+            if edge.callee in allowed:
+                continue  # [harden.allow]: what the allowed function calls is not judged
             matched = verdicts[edge.callee]
             if matched is not None:
                 category, name = matched
