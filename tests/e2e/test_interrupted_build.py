@@ -60,3 +60,9 @@ def test_sigkill_never_leaves_a_stale_manifest(tmp_path: Path) -> None:
     assert None in outcomes, outcomes
     scons(project, f"board={BOARD}")
     assert _consistent(build) is True
+    # Artifacts get the umask's mode (were 0600 whatever the umask).
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (build / "manifest.json").stat().st_mode & 0o777 == 0o666 & ~umask
+    assert (build / "verify.json").stat().st_mode & 0o777 == 0o666 & ~umask
+    assert (build / "firmware.elf").stat().st_mode & 0o777 == 0o777 & ~umask

@@ -67,3 +67,41 @@ def test_fifo_as_fault_log(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
 def test_errors_are_one_line() -> None:
     assert one_line("a\nb\x1b[31m") == "a\\nb\\x1b[31m"
     assert printable(b"\xff\n" + b"x" * 100, limit=10) == "\\xff\\nxxxx..."
+
+
+def _sparse(path: Path, size: int) -> Path:
+    with path.open("wb") as handle:
+        handle.truncate(size)  # a hole: no disk space used
+    return path
+
+
+def test_every_input_has_a_size_bound(tmp_path: Path) -> None:
+    from fwharden.board_profiles import ConfigError, load_profile
+    from fwharden.board_profiles.project import load_project
+    from fwharden.importer.project import import_makefile
+    from fwharden.inputs import CONFIG_LIMIT, ELF_LIMIT
+
+    with pytest.raises(HardenError, match="more than the"):
+        load_image(_sparse(tmp_path / "huge.elf", ELF_LIMIT + 1))
+    with pytest.raises(ConfigError, match="more than the"):
+        load_profile(str(_sparse(tmp_path / "huge.toml", CONFIG_LIMIT + 1)))
+    with pytest.raises(ConfigError, match="more than the"):
+        load_project(_sparse(tmp_path / "firmware.toml", CONFIG_LIMIT + 1))
+    with pytest.raises(ConfigError, match="more than the"):
+        import_makefile(_sparse(tmp_path / "Makefile", CONFIG_LIMIT + 1), "stm32h743")
+
+
+@pytest.mark.parametrize(("content", "text"), [
+    (b'schema_version = 1\n[project]\nname = "\xfe"\n', "line 3: byte 0xfe is not UTF-8"),
+    (b"schema_version = 1\nx = " + b"[" * 2000 + b"1" + b"]" * 2000 + b"\n",
+     "nest deeper than 64 levels"),
+    (b"schema_version = 1\n" + b"".join(b"[a%d]\n" % i for i in range(3)) + b"[" +
+     b".".join([b"t"] * 2000) + b"]\n", "unknown key"),
+])
+def test_project_file_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          content: bytes, text: str) -> None:
+    config = tmp_path / "firmware.toml"
+    config.write_bytes(content)
+    assert main(["verify", str(tmp_path / "x.elf"), "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{config}: " in err and text in err, err
