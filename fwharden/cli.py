@@ -187,8 +187,8 @@ def _board_from_manifest(elf: Path) -> str:
     """The board a build was made for, from the manifest.json the build wrote beside it."""
     manifest = elf.parent / "manifest.json"
     try:
-        return json.loads(manifest.read_text())["board"]["name"]
-    except (OSError, ValueError, KeyError, TypeError):
+        return json.loads(read_bounded(manifest, TEXT_LIMIT))["board"]["name"]
+    except (InputError, ValueError, KeyError, TypeError):
         raise HardenError(f"{elf}: which board? no readable {manifest}; fix: pass --board "
                           "NAME") from None
 
@@ -196,6 +196,10 @@ def _board_from_manifest(elf: Path) -> str:
 def cmd_import_makefile(args: argparse.Namespace, out: Writer) -> int:
     makefile = Path(args.makefile)
     result = import_makefile(makefile, args.board)
+    if args.output == "-":  # firmware.toml alone on standard output, warnings on stderr
+        sys.stderr.write("".join(f"warning: {w}\n" for w in result.warnings))
+        sys.stdout.write(result.firmware_toml)
+        return 0
     target = Path(args.output) if args.output else makefile.parent
     toml, sconstruct = target / "firmware.toml", target / "SConstruct"
     for path in (toml, sconstruct):
@@ -215,6 +219,8 @@ def cmd_tinygo_target(args: argparse.Namespace, out: Writer) -> int:
     profile = load_profile(args.board)
     board = tinygo_board(profile)  # a board TinyGo cannot build for is one line, nothing written
     layout = build_layout(profile)
+    if args.output == "-":
+        raise OutputError("-o -: tinygo-target writes three files; fix: give a directory")
     directory = Path(args.output)
     script = directory / f"{profile.name}-tinygo.ld"
     reservation = directory / "fwh_stackmap.c"
@@ -361,7 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import-makefile", parents=[shared],
                        help="write firmware.toml + SConstruct for a Makefile project")
     p.add_argument("makefile")
-    p.add_argument("-o", "--output", help="directory for the new files (default: beside it)")
+    p.add_argument("-o", "--output", help="directory for the new files (default: beside it; "
+                   "'-': print firmware.toml only)")
     p.add_argument("--board", help="board profile (default: from the MCU define)")
     p.add_argument("--force", action="store_true", help="replace existing files")
     p.set_defaults(func=cmd_import_makefile)

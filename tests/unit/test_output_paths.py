@@ -114,3 +114,21 @@ def test_cli_bad_output_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], t
     assert main(["linker-script", "--board", BOARD, "-o", str(target)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"fwharden: error: {target}: ")
+
+
+def test_import_makefile_dash_prints_the_toml(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from fwharden.board_profiles.tomlread import tomllib
+    (tmp_path / "Makefile").write_text("TARGET = fw\nLDSCRIPT = fw.ld\nC_SOURCES = main.c\n")
+    assert main(["import-makefile", str(tmp_path / "Makefile"), "--board", "stm32h743",
+                 "-o", "-"]) == 0
+    captured = capsys.readouterr()
+    assert tomllib.loads(captured.out)["project"]["name"] == "fw"
+    assert "main.c does not exist" in captured.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Makefile"]
+
+
+def test_size_with_a_fifo_as_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    os.mkfifo(tmp_path / "manifest.json")
+    assert main(["size", str(tmp_path / "fw.elf")]) == 2
+    assert "which board?" in capsys.readouterr().err
