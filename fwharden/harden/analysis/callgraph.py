@@ -39,6 +39,8 @@ class CallGraph:
     unresolved: dict[int, list[CallSite]] = field(default_factory=dict)
     unknown_targets: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     config_errors: list[str] = field(default_factory=list)
+    # Run-time install scans by function (analysis/installed.py), shared across its rounds.
+    scans: dict = field(default_factory=dict)
 
     def function(self, address: int) -> Function:
         func = self.image.function_at(address)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from fwharden.harden.analysis.callgraph import CallGraph
 from fwharden.harden.analysis.roots import table_length
 from fwharden.harden.elf.image import Function, Image
-from fwharden.harden.isa.installs import Install, Scan, may_install, scan
+from fwharden.harden.isa.installs import Install, Scan, may_install, refers_to, scan
 
 MAX_VECTORS = 16 + 496   # ARMv7-M/ARMv8-M: the longest table a RAM copy can be
 
@@ -48,7 +48,7 @@ class RunTime:
 def runtime_roots(image: Image, graph: CallGraph, boot_entries: int = MAX_VECTORS) -> RunTime:
     """Every handler installed by the image's code. boot_entries: the link-time table's
     length, the length of a RAM copy that has no sized symbol of its own."""
-    scans: dict[int, Scan] = {}
+    scans: dict[int, Scan] = graph.scans   # kept on the graph: verify calls this in rounds
 
     def scanned(address: int) -> Scan:
         if address not in scans:
@@ -110,7 +110,8 @@ def runtime_roots(image: Image, graph: CallGraph, boot_entries: int = MAX_VECTOR
         sym = image.data_symbol_at(table)
         words = sym.size // 4 if sym is not None and sym.address == table and sym.size else (
             boot_entries or MAX_VECTORS)
-        for address in [f.address for f in image.functions]:
+        for address in [f.address for f in image.functions
+                        if may_install(image, f) or refers_to(image, f, table)]:
             for store in scanned(address).stores:
                 if table <= store.address < table + 4 * words:
                     _classify(graph, address, store.site, "vector", store.value, resolved,

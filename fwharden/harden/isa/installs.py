@@ -67,6 +67,25 @@ class Scan:
     calls: tuple[CallArgs, ...]
 
 
+def refers_to(image: Image, func: Function, value: int) -> bool:
+    """Whether the function's bytes hold `value` as a literal word, or (ARM) a MOVT of its
+    upper half (T1 encoding, ARM DDI 0403E A7.7.79): a cheap test before a full scan."""
+    data = image.read(func.address, func.size) or b""
+    if value.to_bytes(4, "little") in data:
+        return True
+    if image.family != "arm":
+        return True   # RISC-V builds addresses with LUI/AUIPC: no byte test, scan it
+    high = value >> 16
+    first = 0xF2C0 | ((high >> 11) & 1) << 10 | (high >> 12)
+    prefix = first.to_bytes(2, "little") + bytes([high & 0xFF])
+    at = data.find(prefix)
+    while at >= 0:
+        if at + 3 < len(data) and data[at + 3] >> 4 == (high >> 8) & 7:
+            return True
+        at = data.find(prefix, at + 2)
+    return False
+
+
 def may_install(image: Image, func: Function) -> bool:
     """A cheap test on the bytes before the full scan: the VTOR address as a literal or a
     MOVT #0xE000 (ARM), a CSR write to mtvec/mtvt (RISC-V)."""
@@ -275,19 +294,26 @@ _FRAME_BASES = ("sp", "r7", "r11")
 
 
 def _all_written(insn) -> list[str]:
-    try:
-        return [insn.reg_name(r) for r in insn.regs_access()[1]]
-    except capstone.CsError:
-        return []
+    cached = getattr(insn, "_fwh_all_written", None)
+    if cached is None:
+        try:
+            cached = [insn.reg_name(r) for r in insn.regs_access()[1]]
+        except capstone.CsError:
+            cached = []
+        insn._fwh_all_written = cached  # the dataflow steps each instruction many times
+    return cached
 
 
 def _written(insn) -> list[str]:
+    cached = getattr(insn, "_fwh_written", None)
+    if cached is None:
+        cached = insn._fwh_written = _written_uncached(insn)
+    return cached
+
+
+def _written_uncached(insn) -> list[str]:
     """Registers the instruction writes (capstone's access info; destination first)."""
-    try:
-        _read, write = insn.regs_access()
-        names = [insn.reg_name(r) for r in write]
-    except capstone.CsError:
-        names = []
+    names = list(_all_written(insn))
     ops = insn.operands
     if ops and ops[0].type == arm_const.ARM_OP_REG and insn.mnemonic.split(".")[0] not in (
             "str", "strb", "strh", "strd", "cmp", "cmn", "tst", "teq", "push", "stm", "stmdb"):
