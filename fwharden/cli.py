@@ -33,6 +33,7 @@ from fwharden.flash import FlashError
 from fwharden.harden import HardenError, describe_usage, region_usage
 from fwharden.harden.analysis.run import su_files_in, verify_elf
 from fwharden.harden.faults.decode import decode_fault, describe_fault, fault_to_dict
+from fwharden.harden.report.locations import project_for
 from fwharden.harden.report.text import describe_report, result_to_dict, result_to_sarif
 from fwharden.importer.project import import_makefile
 from fwharden.inputs import (
@@ -145,7 +146,11 @@ def cmd_verify(args: argparse.Namespace, out: Writer) -> int:
         write_output(args.json, json.dumps(result_to_dict(result), indent=2,
                                            sort_keys=True) + "\n")
     if args.sarif:
-        write_output(args.sarif, json.dumps(result_to_sarif(result), indent=2) + "\n")
+        script = elf.parent / f"{profile.name}.ld" if profile is not None else None
+        located = project_for(result, elf, Path(args.root),
+                              script if script is not None and script.is_file() else None,
+                              Path(args.config) if args.config else None)
+        write_output(args.sarif, json.dumps(result_to_sarif(result, located), indent=2) + "\n")
     # With JSON or SARIF on standard output, the text report goes to stderr so the
     # output stays parseable.
     text_out = sys.stderr if "-" in (args.json, args.sarif) else sys.stdout
@@ -312,6 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="firmware.toml whose [harden] table to apply")
     p.add_argument("--json", metavar="OUT", help="write the JSON report here")
     p.add_argument("--sarif", metavar="OUT", help="write SARIF 2.1.0 findings here")
+    p.add_argument("--root", default=".", metavar="DIR",
+                   help="directory the SARIF file paths are relative to (default: .)")
     p.add_argument("--su-dir", action="append", metavar="DIR",
                    help="read every .su file below DIR (repeatable; default: none, frames "
                    "from the disassembly)")

@@ -78,7 +78,8 @@ def verify_firmware(target, source, env) -> int:
     report = describe_report(result)
     write_atomically(Path(str(target[0])), json.dumps(result_to_dict(result), indent=2,
                                                       sort_keys=True) + "\n")
-    write_atomically(Path(str(target[1])), json.dumps(result_to_sarif(result), indent=2) + "\n")
+    sarif = result_to_sarif(result, located_in_build(result, elf, profile, env))
+    write_atomically(Path(str(target[1])), json.dumps(sarif, indent=2) + "\n")
     write_atomically(Path(str(target[2])), report)
     print(report, end="")
     failing = {"error": ("error",), "warning": ("error", "warning"), "never": ()}[policy.fail_on]
@@ -87,6 +88,17 @@ def verify_firmware(target, source, env) -> int:
               f"\"{policy.fail_on}\"); see {target[2]}", file=sys.stderr)
         return 1
     return 0
+
+
+def located_in_build(result, elf: Path, profile: Profile, env):
+    """Where SARIF names the findings: relative to the project (build/<board>/ is two
+    levels below it), stacks at their definition in the generated linker script."""
+    from fwharden.harden.report.locations import project_for
+    root = Path(env.get("FWH_ROOT") or elf.parent.parent.parent)
+    script = elf.parent / f"{profile.name}.ld"
+    config = root / "firmware.toml"
+    return project_for(result, elf, root, script if script.is_file() else None,
+                       config if config.is_file() else None)
 
 
 def patch_firmware(target, source, env) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 from fwharden import __version__
 from fwharden.harden.analysis.verify import RULE_TEXT, StackCheck, VerifyResult
 from fwharden.harden.elf.lines import LineTable
+from fwharden.harden.report.locations import Project, physical_location
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning", "note": "note"}
@@ -107,9 +108,12 @@ def describe_report(result: VerifyResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def result_to_sarif(result: VerifyResult) -> dict[str, Any]:
+def result_to_sarif(result: VerifyResult, project: Project | None = None) -> dict[str, Any]:
     """SARIF 2.1.0 as GitHub code scanning reads it: one run, rules with help text, results
-    with a physical location when DWARF gave one and a logical one (the function) always."""
+    with a physical location always (locations.py: GitHub rejects the whole upload when one
+    result lacks it) and a logical one (the function)."""
+    from pathlib import Path
+    project = project or Project(root=Path.cwd(), elf=Path(result.elf))
     rules: dict[str, dict[str, Any]] = {}
     results = []
     for finding in result.findings:
@@ -127,12 +131,7 @@ def result_to_sarif(result: VerifyResult) -> dict[str, Any]:
             "logicalLocations": [{"name": finding.path[-1] if finding.path else finding.root,
                                   "kind": "function"}],
         }
-        if finding.file:
-            location["physicalLocation"] = {
-                "artifactLocation": {"uri": ("file://" + finding.file
-                                             if finding.file.startswith("/") else finding.file)},
-                "region": {"startLine": finding.line},
-            }
+        location["physicalLocation"] = physical_location(finding, project)
         if finding.site is not None:
             location.setdefault("properties", {})["address"] = f"0x{finding.site:08x}"
         message = finding.message
