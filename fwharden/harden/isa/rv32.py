@@ -65,70 +65,118 @@ def _operands(ops: str) -> list[str]:
 def decode_riscv(image: Image, func: Function) -> tuple[Decoded, tuple[CsrWrite, ...]]:
     unknown: list[tuple[int, str]] = []
     insns = _instructions(image, func, unknown)
-    start, end = func.address, func.end
-    inside = set()
-    for address, _size, mnem, ops in insns:
-        if mnem in _BRANCHES or mnem in ("j", "c.j", "jal"):
-            target = _branch_target(address, mnem, _operands(ops))
-            if target is not None and start <= target < end:
-                inside.add(target)
+    return _Rv32Walk(image, func, insns, unknown).run()
 
-    calls: list[CallSite] = []
-    csr_writes: list[CsrWrite] = []
-    depth = frame = 0
-    note = ""
-    depth_at: dict[int, int] = {}
-    frame_pointers: dict[str, int] = {}
-    consts: dict[str, int] = {"zero": 0}
-    table_ptr: dict[str, int] = {}   # register = table base + index
-    table_val: dict[str, int] = {}   # register = an entry loaded from the table
-    table_rel: dict[str, int] = {}   # register = table base + an entry loaded from it
-    after_terminator = False
-    sp_constant = False  # sp is being loaded with an address (start-up code), not adjusted
-    switched = 1 << 32   # address where sp moves to another stack, if it does
-    switches: dict[int, int | None] = {}   # site of each move -> the new sp, if constant
-    switch_site = 0
 
-    def kill(reg: str) -> None:
+class _Rv32Walk:
+    """One linear pass over a function's instructions, with the state it carries: stack
+    depth, frame pointers, constants and table values per register, calls found.
+
+    One method per instruction group: `_stack` (integer register-immediate instructions
+    on sp, unprivileged spec 2.4; C.ADDI16SP/C.ADDI4SPN, chapter 16.5), `_control`
+    (JAL/JALR/branches, 2.5; C.J/C.JR/C.JALR, 16.4), `_csr` (CSRRW/CSRRS on mtvec/mtvt,
+    Zicsr chapter 9 and privileged spec 3.1.7) and `_constants` (LUI/AUIPC/ADDI/loads that
+    give a register a known value).
+    """
+
+    def __init__(self, image: Image, func: Function, insns: list,
+                 unknown: list[tuple[int, str]]) -> None:
+        self.image, self.func, self.insns, self.unknown = image, func, insns, unknown
+        self.start, self.end = func.address, func.end
+        self.inside = set()
+        for address, _size, mnem, ops in insns:
+            if mnem in _BRANCHES or mnem in ("j", "c.j", "jal"):
+                target = _branch_target(address, mnem, _operands(ops))
+                if target is not None and self.start <= target < self.end:
+                    self.inside.add(target)
+        self.calls: list[CallSite] = []
+        self.csr_writes: list[CsrWrite] = []
+        self.depth = self.frame = 0
+        self.note = ""
+        self.depth_at: dict[int, int] = {}
+        self.frame_pointers: dict[str, int] = {}
+        self.consts: dict[str, int] = {"zero": 0}
+        self.table_ptr: dict[str, int] = {}   # register = table base + index
+        self.table_val: dict[str, int] = {}   # register = an entry loaded from the table
+        self.table_rel: dict[str, int] = {}   # register = table base + an entry loaded from it
+        self.after_terminator = False
+        self.sp_constant = False  # sp is being loaded with an address (start-up), not adjusted
+        self.switched = 1 << 32   # address where sp moves to another stack, if it does
+        self.switches: dict[int, int | None] = {}  # site of each move -> the new sp, if known
+        self.switch_site = 0
+
+    def kill(self, reg: str) -> None:
         if reg != "zero":
-            consts.pop(reg, None)
-        table_ptr.pop(reg, None)
-        table_val.pop(reg, None)
-        table_rel.pop(reg, None)
-        frame_pointers.pop(reg, None)
+            self.consts.pop(reg, None)
+        self.table_ptr.pop(reg, None)
+        self.table_val.pop(reg, None)
+        self.table_rel.pop(reg, None)
+        self.frame_pointers.pop(reg, None)
 
-    for address, _size, mnem, ops in insns:
-        if address in inside or after_terminator:
-            consts.clear()
-            consts["zero"] = 0
-            table_ptr.clear()
-            table_val.clear()
-            table_rel.clear()
-        if after_terminator:
-            depth = depth_at.get(address, frame)
-            after_terminator = False
+    def run(self) -> tuple[Decoded, tuple[CsrWrite, ...]]:
+        for address, _size, mnem, ops in self.insns:
+            self._step(address, mnem, ops)
+        calls = self.calls
+        fall = _fall_through(self.image, self.func, self.insns)
+        if fall is not None:
+            # Runs off its end into the next symbol (asm labels inside one routine): an edge.
+            calls.append(CallSite(fall, "tail", (self.end,), self.depth, "falls through"))
+        calls = [dataclasses.replace(site, other_stack=True) if site.site > self.switched
+                 else site for site in calls]
+        decoded = Decoded(function=self.func, calls=tuple(calls), frame=max(self.frame, 0),
+                          frame_dynamic=bool(self.note), frame_note=self.note,
+                          unknown=tuple(self.unknown), instructions=len(self.insns),
+                          switches=tuple(self.switches.items()))
+        return decoded, tuple(self.csr_writes)
+
+    def _step(self, address: int, mnem: str, ops: str) -> None:
+        if address in self.inside or self.after_terminator:
+            # A branch lands here, or nothing falls through: what registers hold is unknown.
+            self.consts.clear()
+            self.consts["zero"] = 0
+            self.table_ptr.clear()
+            self.table_val.clear()
+            self.table_rel.clear()
+        if self.after_terminator:
+            self.depth = self.depth_at.get(address, self.frame)
+            self.after_terminator = False
         ops_list = _operands(ops)
         dest = ops_list[0] if ops_list else ""
+        self._stack(address, mnem, ops, ops_list, dest)
+        self.frame = max(self.frame, self.depth)
+        if self._control(address, mnem, ops_list, dest) or self._csr(address, mnem, ops_list,
+                                                                      dest):
+            return
+        _track(self.image, address, mnem, ops_list, self.consts, self.table_ptr,
+               self.table_val, self.table_rel, self.kill)
+        if dest == "sp" and self.sp_constant:
+            self.switches[self.switch_site] = self.consts.get("sp")
 
-        # -- stack pointer --------------------------------------------------------------
+    def _stack(self, address: int, mnem: str, ops: str, ops_list: list[str],
+               dest: str) -> None:
+        """Writes to sp: allocation, release, frame-pointer restores, stack switches."""
         if dest == "sp" and mnem in ("auipc", "lui", "c.lui", "li", "c.li"):
             # `la sp, __stack_top`: a new stack, nothing on it yet
-            sp_constant, depth, switched = True, 0, min(switched, address)
-            switch_site = address
-        elif dest == "sp" and sp_constant and mnem == "addi" and ops_list[1] == "sp":
+            self.sp_constant, self.depth = True, 0
+            self.switched = min(self.switched, address)
+            self.switch_site = address
+        elif dest == "sp" and self.sp_constant and mnem == "addi" and ops_list[1] == "sp":
             pass  # second half of `la sp, symbol`
         elif dest == "sp" and mnem == "addi" and ops_list[1] == "gp":
-            depth, switched = 0, min(switched, address)  # `la sp` relaxed against gp
-            gp = image.symbols.get("__global_pointer$")
-            switches[address] = None if gp is None else (gp + (_int(ops_list[2]) or 0)) & 0xFFFFFFFF
+            # `la sp` relaxed against gp
+            self.depth, self.switched = 0, min(self.switched, address)
+            gp = self.image.symbols.get("__global_pointer$")
+            self.switches[address] = None if gp is None else (
+                gp + (_int(ops_list[2]) or 0)) & 0xFFFFFFFF
         elif dest == "sp":
-            sp_constant = False
-            if mnem in ("addi", "c.addi16sp", "c.addi") and ops_list[-2 if mnem == "addi" else 0] == "sp":
-                depth -= _int(ops_list[-1]) or 0
-            elif mnem == "addi" and ops_list[1] in frame_pointers:
-                depth = frame_pointers[ops_list[1]] - (_int(ops_list[2]) or 0)
-            elif mnem in ("mv", "c.mv") and ops_list[1] in frame_pointers:
-                depth = frame_pointers[ops_list[1]]
+            self.sp_constant = False
+            if mnem in ("addi", "c.addi16sp", "c.addi") and \
+                    ops_list[-2 if mnem == "addi" else 0] == "sp":
+                self.depth -= _int(ops_list[-1]) or 0
+            elif mnem == "addi" and ops_list[1] in self.frame_pointers:
+                self.depth = self.frame_pointers[ops_list[1]] - (_int(ops_list[2]) or 0)
+            elif mnem in ("mv", "c.mv") and ops_list[1] in self.frame_pointers:
+                self.depth = self.frame_pointers[ops_list[1]]
             elif (mnem == "csrrw" and ops_list[1:] == ["mscratch", "sp"]) or (
                     mnem == "csrr" and ops_list[1:] == ["mscratch"]):
                 # Swap to/from the interrupt stack (privileged spec 3.1.16): the code
@@ -136,13 +184,14 @@ def decode_riscv(image: Image, func: Function) -> tuple[Decoded, tuple[CsrWrite,
                 # before MRET goes back to the interrupted sp.
                 pass
             elif mnem not in ("sw", "c.swsp", "sh", "sb"):
-                note = note or f"sp written by '{mnem} {ops}' at 0x{address:08x}"
-        elif mnem in ("addi", "mv", "c.mv", "c.addi4spn") and len(ops_list) >= 2 and ops_list[1] == "sp":
+                self.note = self.note or f"sp written by '{mnem} {ops}' at 0x{address:08x}"
+        elif mnem in ("addi", "mv", "c.mv", "c.addi4spn") and len(ops_list) >= 2 and \
+                ops_list[1] == "sp":
             offset = _int(ops_list[2]) if len(ops_list) > 2 else 0
-            frame_pointers[dest] = depth - (offset or 0)
-        frame = max(frame, depth)
+            self.frame_pointers[dest] = self.depth - (offset or 0)
 
-        # -- control flow ---------------------------------------------------------------
+    def _control(self, address: int, mnem: str, ops_list: list[str], dest: str) -> bool:
+        """Calls, tail calls, branches and returns; True when the instruction was one."""
         if mnem in ("jal", "c.jal", "j", "c.j"):
             if mnem in ("j", "c.j"):
                 link = "zero"
@@ -150,61 +199,50 @@ def decode_riscv(image: Image, func: Function) -> tuple[Decoded, tuple[CsrWrite,
                 link = dest if mnem == "jal" and len(ops_list) == 2 else "ra"
             target = _branch_target(address, mnem, ops_list)
             if link != "zero":
-                calls.append(CallSite(address, "call", (target,) if target is not None else (), depth))
+                self.calls.append(CallSite(address, "call", (target,) if target is not None
+                                           else (), self.depth))
                 for reg in _CALLER_SAVED:
-                    kill(reg)
+                    self.kill(reg)
             else:
-                if target is not None and not start <= target < end:
-                    calls.append(CallSite(address, "tail", (target,), depth))
+                if target is not None and not self.start <= target < self.end:
+                    self.calls.append(CallSite(address, "tail", (target,), self.depth))
                 elif target is not None:
-                    depth_at.setdefault(target, depth)
-                after_terminator = True
-            continue
+                    self.depth_at.setdefault(target, self.depth)
+                self.after_terminator = True
+            return True
         if mnem in _BRANCHES:
             target = _branch_target(address, mnem, ops_list)
-            if target is not None and not start <= target < end:
-                calls.append(CallSite(address, "tail", (target,), depth))
+            if target is not None and not self.start <= target < self.end:
+                self.calls.append(CallSite(address, "tail", (target,), self.depth))
             elif target is not None:
-                depth_at.setdefault(target, depth)
-            continue
+                self.depth_at.setdefault(target, self.depth)
+            return True
         if mnem in ("jalr", "jr", "ret", "c.jr", "c.jalr"):
-            site = _jalr(image, func, address, mnem, ops_list, consts, table_val, table_rel,
-                         depth)
+            site = _jalr(self.image, self.func, address, mnem, ops_list, self.consts,
+                         self.table_val, self.table_rel, self.depth)
             if site is not None:
-                calls.append(site)
+                self.calls.append(site)
             if mnem in ("jalr", "c.jalr") and _link_of(mnem, ops_list) != "zero":
                 for reg in _CALLER_SAVED:
-                    kill(reg)
+                    self.kill(reg)
             else:
-                after_terminator = True
-            continue
-        if mnem in ("mret", "sret", "uret"):
-            after_terminator = True
-            continue
-        if mnem in ("csrw", "csrrw") and len(ops_list) >= 2:
-            csr, src = (ops_list[0], ops_list[1]) if mnem == "csrw" else (ops_list[1], ops_list[2])
-            if csr in _CSR_NAMES and src in consts:
-                csr_writes.append(CsrWrite(address, _CSR_NAMES[csr], consts[src]))
-            if mnem == "csrrw":
-                kill(dest)
-            continue
-        if mnem in ("unimp", "c.unimp"):
-            after_terminator = True
-            continue
-        _track(image, address, mnem, ops_list, consts, table_ptr, table_val, table_rel, kill)
-        if dest == "sp" and sp_constant:
-            switches[switch_site] = consts.get("sp")
+                self.after_terminator = True
+            return True
+        if mnem in ("mret", "sret", "uret", "unimp", "c.unimp"):
+            self.after_terminator = True
+            return True
+        return False
 
-    fall = _fall_through(image, func, insns)
-    if fall is not None:
-        # Runs off its end into the next symbol (asm labels inside one routine): an edge.
-        calls.append(CallSite(fall, "tail", (end,), depth, "falls through"))
-    calls = [dataclasses.replace(site, other_stack=True) if site.site > switched else site
-             for site in calls]
-    decoded = Decoded(function=func, calls=tuple(calls), frame=max(frame, 0),
-                      frame_dynamic=bool(note), frame_note=note, unknown=tuple(unknown),
-                      instructions=len(insns), switches=tuple(switches.items()))
-    return decoded, tuple(csr_writes)
+    def _csr(self, address: int, mnem: str, ops_list: list[str], dest: str) -> bool:
+        """A constant written to mtvec/mtvt: where the vector finder looks for the roots."""
+        if mnem not in ("csrw", "csrrw") or len(ops_list) < 2:
+            return False
+        csr, src = (ops_list[0], ops_list[1]) if mnem == "csrw" else (ops_list[1], ops_list[2])
+        if csr in _CSR_NAMES and src in self.consts:
+            self.csr_writes.append(CsrWrite(address, _CSR_NAMES[csr], self.consts[src]))
+        if mnem == "csrrw":
+            self.kill(dest)
+        return True
 
 
 def _instructions(image: Image, func: Function, unknown: list[tuple[int, str]]):
