@@ -59,6 +59,22 @@ def report_usage(target, source, env) -> int:
     return 0
 
 
+def check_handlers(target, source, env) -> int:
+    """SCons pre-link action (generated mode): a function of the project named like a
+    handler that no vector of the board installs fails the build, with the vector it was
+    probably meant to be (uninstalled.py)."""
+    from fwharden.harden.analysis.uninstalled import scan_objects, source_line
+    objects = env["FWH_HANDLER_OBJECTS"]
+    found = scan_objects([(Path(obj), rel) for obj, _src, rel in objects], env["FWH_VECTOR_NAMES"])
+    sources = {rel: Path(src) for _obj, src, rel in objects}
+    for miss in found:
+        line = source_line(sources[miss.file], miss.name) if miss.file in sources else None
+        where = f"{miss.file}:{line}" if line else f"{miss.file}"
+        print(f"fwharden: error: {where}: {miss.message}; fix: give it the vector's name "
+              "(fwharden board show lists them), or call it from a handler", file=sys.stderr)
+    return 2 if found else 0
+
+
 def verify_firmware(target, source, env) -> int:
     """SCons action: prove the linked ELF safe in interrupt context; write JSON, SARIF, text."""
     from fwharden.harden.analysis.run import verify_elf

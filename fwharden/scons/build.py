@@ -35,8 +35,10 @@ from fwharden.linker import (
     render_stackmap_reservation,
     render_vector_table,
 )
+from fwharden.linker.vectors import vector_entries
 from fwharden.runtime import include_dir, runtime_sources
 from fwharden.scons.actions import (
+    check_handlers,
     copy_all,
     discard_manifest,
     html_report,
@@ -281,11 +283,17 @@ def _generated_build(env, project: Project, profile: Profile, settings, tools, l
                           env.Value(render_vector_table(layout)),
                           Action(write_text, "Vector table $TARGET"))
     objects = _compile_all(env, sources, root, f"{rel_build}/obj")
+    # The project's objects, for the check that every handler it defines is installed.
+    own = tuple((o.abspath, str(s), os.path.relpath(s, root))
+                for o, s in zip(objects, sources, strict=True))
     objects += _compile_all(env, runtime_sources(profile.cpu.family), include_dir(),
                             f"{rel_build}/obj/fwharden")
     objects += _compile(env, vectors[0], f"{rel_build}/obj/gen/fwh_vectors.o")
     # The linker's output; firmware.elf is this file with the stack map filled in.
     linked = env.Program(f"{rel_build}/firmware.unpatched.elf", objects)
+    env.AddPreAction(linked, Action(check_handlers, None))
+    env["FWH_HANDLER_OBJECTS"] = own
+    env["FWH_VECTOR_NAMES"] = tuple(h for h in vector_entries(profile) if h)
     env.Depends(linked, script_node)
     extra = [env.File(str(p)) for p in runtime_sources(profile.cpu.family)] + [vectors[0]]
     return objects, linked, script_node, extra

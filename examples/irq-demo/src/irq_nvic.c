@@ -22,6 +22,11 @@
 #define HIGH_IRQ 1u
 #define LOW_HANDLER WWDG_IRQHandler
 #define HIGH_HANDLER PVD_AVD_IRQHandler
+#elif defined(FWH_BOARD_IMXRT1064)
+#define LOW_IRQ 0u
+#define HIGH_IRQ 1u
+#define LOW_HANDLER DMA0_DMA16_IRQHandler
+#define HIGH_HANDLER DMA1_DMA17_IRQHandler
 #elif defined(FWH_BOARD_MPS2_AN386) || defined(FWH_BOARD_MPS2_AN500)
 #define LOW_IRQ 0u
 #define HIGH_IRQ 1u

@@ -37,6 +37,9 @@ from fwharden.harden.analysis.roots import (
 )
 from fwharden.harden.analysis.rules import rule_set
 from fwharden.harden.analysis.stackswitch import SwitchResult, place_switches
+from fwharden.harden.analysis.uninstalled import REASON as UNINSTALLED_REASON
+from fwharden.harden.analysis.uninstalled import TITLE as UNINSTALLED_TITLE
+from fwharden.harden.analysis.uninstalled import check_image
 from fwharden.harden.elf.image import Image
 from fwharden.harden.errors import HardenError
 
@@ -245,6 +248,13 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
                 seen_sites.add(key)
                 findings.append(finding)
 
+    # Handlers named like a vector that the table does not install (uninstalled.py).
+    for miss in check_image(image, profile, table, graph, roots):
+        findings.append(Finding(
+            rule="uninstalled-handler", severity=severity.get("uninstalled-handler", "error"),
+            title=UNINSTALLED_TITLE, reason=UNINSTALLED_REASON, root=miss.name, path=(miss.name,),
+            callee=miss.name, site=miss.address, message=miss.message, file=miss.file,
+            line=miss.line))
     interrupts = [_interrupt(table, graph, depths, frames, root, placed) for root in roots]
     for root in roots:
         for why in placed.unproven.get(root.name, []):
