@@ -26,6 +26,10 @@ ARM_SYSTEM = (
 # ARMv6-M has no configurable faults and no debug monitor (ARM DDI 0419 B1.5.2).
 ARMV6_RESERVED = {"MemManage_Handler", "BusFault_Handler", "UsageFault_Handler",
                   "DebugMon_Handler"}
+# Defined (weak) by fwharden's runtime (runtime/cortex_m/guard.c): declared, not aliased to
+# Default_Handler, so the runtime's definition or the project's strong one is the only one.
+ARM_RUNTIME_HANDLERS = {"HardFault_Handler", "MemManage_Handler", "BusFault_Handler",
+                        "UsageFault_Handler"}
 # RISC-V machine interrupt causes (privileged spec 3.1.15, Table 3.6).
 RISCV_CLINT = {3: "MachineSoftware_Handler", 7: "MachineTimer_Handler",
                11: "MachineExternal_Handler"}
@@ -74,7 +78,10 @@ def render_vector_table(layout: Layout) -> str:
     if arm:
         lines += ["extern uint32_t __fwh_isr_stack_end;", "void Reset_Handler(void);"]
     for handler in handlers:
-        lines.append(f'void {handler}(void) __attribute__((weak, alias("Default_Handler")));')
+        if arm and handler in ARM_RUNTIME_HANDLERS:
+            lines.append(f"void {handler}(void);  /* fwharden's fault reporter, or yours */")
+        else:
+            lines.append(f'void {handler}(void) __attribute__((weak, alias("Default_Handler")));')
     table = "fwh_vector_table" if arm else "fwh_interrupt_table"
     lines += [
         "",

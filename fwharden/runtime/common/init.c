@@ -26,10 +26,33 @@ void fwh_init_memory(void)
 
 void fwh_paint_stacks(void);
 
+/* C++ constructors and __attribute__((constructor)) functions: what a vendor start-up
+ * file gets from newlib's __libc_init_array, run here from the linker script's
+ * .preinit_array/.init_array bounds, so it works with libc = "none" too. Only with
+ * FWH_CONSTRUCTORS defined (import-makefile sets it for a project with C++ sources): the
+ * calls are through a table verify cannot follow, so the thread stack's bound becomes a
+ * minimum ("stack-unproven"); a C project keeps its exact bound. */
+typedef void (*fwh_constructor)(void);
+extern const fwh_constructor __preinit_array_start[], __preinit_array_end[];
+extern const fwh_constructor __init_array_start[], __init_array_end[];
+
+static void fwh_run_constructors(void)
+{
+#if defined(FWH_CONSTRUCTORS)
+    for (const fwh_constructor *ctor = __preinit_array_start; ctor < __preinit_array_end; ++ctor) {
+        (*ctor)();
+    }
+    for (const fwh_constructor *ctor = __init_array_start; ctor < __init_array_end; ++ctor) {
+        (*ctor)();
+    }
+#endif
+}
+
 /* Entered on the thread stack once the start-up code has switched to it: paint the stacks
  * again (on ARM the interrupt stack was in use until now), then run main. */
 __attribute__((noreturn)) void fwh_thread_main(void)
 {
     fwh_paint_stacks();
+    fwh_run_constructors();
     fwh_exit(main());
 }

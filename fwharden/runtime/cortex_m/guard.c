@@ -259,8 +259,11 @@ __attribute__((noreturn, used)) void fwh_fault_capture(uint32_t msp, uint32_t ps
 /* All fault vectors: leave the (possibly overflowed) stack first, without a push. Thumb-1
  * only (ARMv6-M): low registers for ldr, `bl` for the range (the capture never returns,
  * so LR may be lost; its entry value is passed in r2). On ARMv8-M the stack limit is
- * lifted first: the fault stack lies below the interrupt stack's MSPLIM. */
-__attribute__((naked, used)) void HardFault_Handler(void)
+ * lifted first: the fault stack lies below the interrupt stack's MSPLIM.
+ * The vector names are weak aliases: a project's own fault handlers (CubeMX's stm32*_it.c
+ * defines all four) replace them, and `import-makefile --linker generated` says so; the
+ * guards still fault, but no FWH-FAULT line or record is written then. */
+__attribute__((naked, used)) void fwh_fault_entry(void)
 {
     __asm__ volatile(
         ".syntax unified\n"
@@ -277,8 +280,9 @@ __attribute__((naked, used)) void HardFault_Handler(void)
         "bl fwh_fault_capture\n");
 }
 
+void HardFault_Handler(void) __attribute__((weak, alias("fwh_fault_entry")));
 #if !defined(FWH_ARMV6M_LIKE)
-void MemManage_Handler(void) __attribute__((alias("HardFault_Handler")));
-void BusFault_Handler(void) __attribute__((alias("HardFault_Handler")));
-void UsageFault_Handler(void) __attribute__((alias("HardFault_Handler")));
+void MemManage_Handler(void) __attribute__((weak, alias("fwh_fault_entry")));
+void BusFault_Handler(void) __attribute__((weak, alias("fwh_fault_entry")));
+void UsageFault_Handler(void) __attribute__((weak, alias("fwh_fault_entry")));
 #endif

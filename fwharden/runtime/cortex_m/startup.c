@@ -2,7 +2,8 @@
  *
  * The core loads SP from word 0 of the vector table, which fwharden points at the top of
  * the interrupt stack, so MSP is the interrupt stack from the first instruction. The reset
- * entry enables the FPU (if the build uses one), points VTOR at our table, initialises RAM
+ * entry enables the FPU (if the build uses one), calls SystemInit (the project's, or an empty
+ * weak one), points VTOR at our table, initialises RAM
  * on MSP, paints the stacks and arms the guards (fwh_runtime_init), then moves thread
  * mode to PSP (the thread stack, CONTROL.SPSEL = 1; B1.4.4) and calls main() there.
  * Exceptions keep using MSP, so handlers never share the thread stack.
@@ -12,6 +13,16 @@
 
 void fwh_init_memory(void);
 void fwh_thread_main(void);
+
+/* CMSIS SystemInit (clocks, flash wait states, FPU, external memory): the project's, when it
+ * defines one, else this empty weak one (a weak *reference* would make gcc test for null and
+ * lld turn the call into a branch to the next instruction). The vendors' start-up files
+ * (startup_stm32*.s, startup_MIMXRT*.S) call it first, before .data and .bss exist, so a
+ * CubeMX SystemInit is written for that moment; fwharden keeps the order. VTOR is written
+ * after it, so fwharden's table stands even where SystemInit sets VTOR itself. */
+__attribute__((weak)) void SystemInit(void)
+{
+}
 
 __attribute__((naked, noreturn, used)) void Reset_Handler(void)
 {
@@ -27,6 +38,7 @@ __attribute__((naked, noreturn, used)) void Reset_Handler(void)
         "dsb\n"
         "isb\n"
 #endif
+        "bl SystemInit\n"
         /* VTOR (B3.2.5): the table may not be at address 0 (STM32 flash, i.MX RT). A table
          * at 0 needs no write, and the Cortex-M0 has no VTOR at all (DDI 0419E B3.2.2). */
         "ldr r1, =__fwh_vectors_start\n"
