@@ -200,9 +200,17 @@ def _board_from_manifest(elf: Path) -> str:
 
 def cmd_import_makefile(args: argparse.Namespace, out: Writer) -> int:
     makefile = Path(args.makefile)
-    result = import_makefile(makefile, args.board)
+    overrides = {}
+    for word in args.assignments:
+        variable, equals, value = word.partition("=")
+        if not equals or not variable.replace("_", "a").replace("-", "a").replace(".", "a").isalnum():
+            raise ConfigError("command line", word, "is not a make variable assignment",
+                              'write VAR=value, e.g. OPT="-Og -fcommon"')
+        overrides[variable] = value
+    result = import_makefile(makefile, args.board, linker=args.linker, overrides=overrides)
     if args.output == "-":  # firmware.toml alone on standard output, warnings on stderr
         sys.stderr.write("".join(f"warning: {w}\n" for w in result.warnings))
+        sys.stderr.write("".join(f"note: {n}\n" for n in result.notes))
         sys.stdout.write(result.firmware_toml)
         return 0
     target = Path(args.output) if args.output else makefile.parent
@@ -213,9 +221,11 @@ def cmd_import_makefile(args: argparse.Namespace, out: Writer) -> int:
     write_atomically(toml, result.firmware_toml)
     write_atomically(sconstruct, SCONSTRUCT)
     text = "".join(f"warning: {w}\n" for w in result.warnings)
-    text += (f"wrote {toml} (board {result.board}, linker = \"vendor\") and {sconstruct}\n"
-             f"next: cd {target} && scons\n")
-    out.emit({"board": result.board, "name": result.name, "warnings": result.warnings,
+    text += "".join(f"note: {n}\n" for n in result.notes)
+    text += (f"wrote {toml} (board {result.board}, linker = \"{result.linker}\") and "
+             f"{sconstruct}\nnext: cd {target} && scons\n")
+    out.emit({"board": result.board, "name": result.name, "linker": result.linker,
+              "warnings": result.warnings, "notes": result.notes,
               "written": [str(toml), str(sconstruct)]}, text)
     return 0
 
@@ -374,9 +384,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import-makefile", parents=[shared],
                        help="write firmware.toml + SConstruct for a Makefile project")
     p.add_argument("makefile")
+    p.add_argument("assignments", nargs="*", metavar="VAR=value",
+                   help="make command-line variables, e.g. OPT=\"-Og -fcommon\"")
     p.add_argument("-o", "--output", help="directory for the new files (default: beside it; "
                    "'-': print firmware.toml only)")
     p.add_argument("--board", help="board profile (default: from the MCU define)")
+    p.add_argument("--linker", choices=("vendor", "generated"), default="vendor",
+                   help="keep the project's linker script and start-up (vendor), or move onto "
+                        "fwharden's (generated)")
     p.add_argument("--force", action="store_true", help="replace existing files")
     p.set_defaults(func=cmd_import_makefile)
 

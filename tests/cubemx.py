@@ -16,11 +16,43 @@ CHIPS = {
     "STM32F407xx": ("cortex-m4", "fpv4-sp-d16", "STM32F407VGTx_FLASH.ld", 0x20000000, "128K",
                     "1024K", "stm32f4xx"),
 }
-# IRQ lines (position in the table after the 16 system words) used by the test handlers.
-IRQS = [("WWDG_IRQHandler", 0), ("TIM2_IRQHandler", 28), ("USART3_IRQHandler", 39),
-        ("EXTI15_10_IRQHandler", 40)]
+# IRQ lines (position in the table after the 16 system words) of the handlers the test
+# project defines, from ST's CMSIS headers (stm32f407xx.h, stm32h743xx.h IRQn_Type): the HAL
+# time base on a timer (TIM1 on the F4, TIM6 on the H7), USB OTG FS, a DMA stream, UARTs.
+IRQS = {
+    "STM32F407xx": [("WWDG_IRQHandler", 0), ("TIM1_UP_TIM10_IRQHandler", 25),
+                    ("TIM2_IRQHandler", 28), ("USART2_IRQHandler", 38),
+                    ("USART3_IRQHandler", 39), ("EXTI15_10_IRQHandler", 40),
+                    ("DMA2_Stream0_IRQHandler", 56), ("OTG_FS_IRQHandler", 67)],
+    "STM32H743xx": [("WWDG_IRQHandler", 0), ("DMA1_Stream0_IRQHandler", 11),
+                    ("TIM2_IRQHandler", 28), ("USART3_IRQHandler", 39),
+                    ("EXTI15_10_IRQHandler", 40), ("TIM6_DAC_IRQHandler", 54),
+                    ("OTG_FS_IRQHandler", 101)],
+}
+# Registers the handlers touch (RM0090 2.3 / RM0433 2.3.2 memory maps).
+REGISTERS = {
+    "STM32F407xx": {"USART2_DR": 0x40004404, "USART3_DR": 0x40004804, "TIM1_SR": 0x40010010,
+                    "TIM2_SR": 0x40000010, "DMA2_LIFCR": 0x40026408,
+                    "OTG_FS_GINTSTS": 0x50000014, "EXTI_PR": 0x40013C14},
+    "STM32H743xx": {"USART3_DR": 0x40004824, "TIM6_SR": 0x40001010, "TIM2_SR": 0x40000010,
+                    "DMA1_LIFCR": 0x40020008, "OTG_FS_GINTSTS": 0x40080014,
+                    "EXTI_PR": 0x58000088},
+}
+HANDLER_BODIES = {
+    "TIM1_UP_TIM10_IRQHandler": "TIM1_SR = 0; HAL_IncTick();",
+    "TIM6_DAC_IRQHandler": "TIM6_SR = 0; HAL_IncTick();",
+    "TIM2_IRQHandler": "TIM2_SR = 0; HAL_IncTick();",
+    "USART2_IRQHandler": "uart_rx_byte((uint8_t)USART2_DR);",
+    "USART3_IRQHandler": "uart_rx_byte((uint8_t)USART3_DR);",
+    "EXTI15_10_IRQHandler": "EXTI_PR = 1u << 13;",
+    "DMA2_Stream0_IRQHandler": "DMA2_LIFCR = 0x3Du; dma_done++;",
+    "DMA1_Stream0_IRQHandler": "DMA1_LIFCR = 0x3Du; dma_done++;",
+    "OTG_FS_IRQHandler": "OTG_FS_GINTSTS = OTG_FS_GINTSTS;",
+    "WWDG_IRQHandler": "",
+}
 
 MAIN_C = """\
+#include <stdlib.h>
 #include "main.h"
 
 volatile uint32_t uwTick;
@@ -49,6 +81,10 @@ static uint32_t checksum(const uint8_t *data, uint32_t n)
 int main(void)
 {
   uint32_t last = 0;
+  volatile uint8_t *scratch = malloc(32);   /* newlib's malloc -> _sbrk in sysmem.c */
+  if (scratch != 0) {
+    scratch[0] = 1;
+  }
   while (1) {
     if (uwTick != last) {
       last = uwTick;
@@ -68,13 +104,7 @@ void uart_rx_byte(uint8_t byte);
 #endif
 """
 
-IT_C = """\
-#include "main.h"
-
-#define USART3_RDR (*(volatile uint32_t *)0x40004824u)
-#define TIM2_SR (*(volatile uint32_t *)0x40000010u)
-#define EXTI_PR (*(volatile uint32_t *)0x58000088u)
-
+FAULTS_C = """\
 void NMI_Handler(void) { while (1) { } }
 void HardFault_Handler(void) { while (1) { } }
 void MemManage_Handler(void) { while (1) { } }
@@ -84,21 +114,58 @@ void SVC_Handler(void) { }
 void DebugMon_Handler(void) { }
 void PendSV_Handler(void) { }
 void SysTick_Handler(void) { HAL_IncTick(); }
-void USART3_IRQHandler(void) { uart_rx_byte((uint8_t)USART3_RDR); }
-void TIM2_IRQHandler(void) { TIM2_SR = 0; HAL_IncTick(); }
-void EXTI15_10_IRQHandler(void) { EXTI_PR = 1u << 13; }
 """
+
+
+def it_c(chip: str) -> str:
+    """The chip's stm32*_it.c: the four fault handlers, SysTick, and the IRQ handlers."""
+    regs = "".join(f"#define {n} (*(volatile uint32_t *)0x{a:08X}u)\n"
+                   for n, a in REGISTERS[chip].items())
+    irqs = "".join(f"void {name}(void) {{ {HANDLER_BODIES[name]} }}\n"
+                   for name, _line in IRQS[chip] if name != "WWDG_IRQHandler")
+    return f'#include "main.h"\n\n{regs}volatile uint32_t dma_done;\n\n{FAULTS_C}{irqs}'
+
 
 SYSTEM_C = """\
 #include <stdint.h>
 #define SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
 #define SCB_VTOR (*(volatile uint32_t *)0xE000ED08u)
-extern uint32_t g_pfnVectors[];
+#define RCC_CR (*(volatile uint32_t *)RCC_CR_ADDRESS)
 uint32_t SystemCoreClock = 64000000u;
 void SystemInit(void)
 {
-  SCB_CPACR |= (0xFu << 20);
-  SCB_VTOR = (uint32_t)g_pfnVectors;
+  SCB_CPACR |= (0xFu << 20);    /* CP10/CP11 full access: the FPU */
+  RCC_CR |= 1u;                 /* HSI on */
+#if defined(USER_VECT_TAB_ADDRESS)
+  SCB_VTOR = 0x08000000u;
+#endif
+}
+"""
+
+# newlib's _sbrk as CubeMX's sysmem.c shapes it: the heap runs from `_end` up to
+# `_estack - _Min_Stack_Size`, symbols of the vendor linker script.
+SYSMEM_C = """\
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+extern uint8_t _end;
+extern uint8_t _estack;
+extern uint32_t _Min_Stack_Size;
+static uint8_t *heap_top;
+void *_sbrk(ptrdiff_t increment)
+{
+  uint8_t *limit = &_estack - (uintptr_t)&_Min_Stack_Size;
+  uint8_t *old;
+  if (heap_top == NULL) {
+    heap_top = &_end;
+  }
+  if (heap_top + increment > limit) {
+    errno = ENOMEM;
+    return (void *)-1;
+  }
+  old = heap_top;
+  heap_top += increment;
+  return old;
 }
 """
 
@@ -109,7 +176,7 @@ def _startup(chip: str, irq_count: int) -> str:
               "MemManage_Handler", "BusFault_Handler", "UsageFault_Handler", "0", "0", "0", "0",
               "SVC_Handler", "DebugMon_Handler", "0", "PendSV_Handler", "SysTick_Handler"]
     names = {n: f"IRQ{i}_IRQHandler" for i, n in enumerate(range(irq_count))}
-    for name, line in IRQS:
+    for name, line in IRQS[chip]:
         names[line] = name
     irqs = [names[i] for i in range(irq_count)]
     words = "\n".join(f"  .word {w}" for w in system + irqs)
@@ -460,9 +527,13 @@ def write_cubemx_project(root: Path, chip: str = "STM32H743xx", target: str = "b
     (root / "Core" / "Inc").mkdir(parents=True, exist_ok=True)
     (root / "Core" / "Src" / "main.c").write_text(MAIN_C)
     (root / "Core" / "Inc" / "main.h").write_text(MAIN_H)
-    (root / "Core" / "Src" / f"{family}_it.c").write_text(IT_C)
-    (root / "Core" / "Src" / f"system_{family}.c").write_text(SYSTEM_C)
-    sources = ["Core/Src/main.c", f"Core/Src/{family}_it.c", f"Core/Src/system_{family}.c"]
+    (root / "Core" / "Src" / f"{family}_it.c").write_text(it_c(chip))
+    rcc_cr = "0x40023800u" if chip.startswith("STM32F4") else "0x58024400u"
+    (root / "Core" / "Src" / f"system_{family}.c").write_text(
+        f"#define RCC_CR_ADDRESS {rcc_cr}\n" + SYSTEM_C)
+    (root / "Core" / "Src" / "sysmem.c").write_text(SYSMEM_C)
+    sources = ["Core/Src/main.c", f"Core/Src/{family}_it.c", f"Core/Src/system_{family}.c",
+               "Core/Src/sysmem.c"]
     for index in range(extra_files):
         name = f"Core/Src/module_{index:04d}.c"
         body = "\n".join(

@@ -38,6 +38,8 @@ _STACK_KEYS: dict[str, Any] = {
     "thread_size": Size,
     "guard_size": Size,
     "layout": str,
+    "region": str,       # the memory region that holds both stacks
+    "heap_size": Size,   # the heap (_sbrk) between bss and the stacks' region
 }
 PROJECT_SCHEMA: dict[str, Any] = {
     "schema_version": int,
@@ -120,6 +122,8 @@ class StackOverrides:
     thread_size: int | None = None
     guard_size: int | None = None
     layout: str | None = None
+    region: str | None = None
+    heap_size: int | None = None
 
     def merged(self, other: StackOverrides) -> StackOverrides:
         """`other`'s values where set, else ours."""
@@ -300,6 +304,8 @@ def _stack_overrides(table: Mapping[str, Any], path: Path, prefix: str) -> Stack
         thread_size=parse_size(table["thread_size"]) if "thread_size" in table else None,
         guard_size=parse_size(table["guard_size"]) if "guard_size" in table else None,
         layout=layout,
+        region=table.get("region"),
+        heap_size=parse_size(table["heap_size"]) if "heap_size" in table else None,
     )
 
 
@@ -314,7 +320,11 @@ def apply_stack_overrides(profile: Profile, overrides: StackOverrides, source: P
                if getattr(overrides, f.name) is not None}
     if not changes:
         return profile
+    heap = changes.pop("heap_size", None)
     updated = dataclasses.replace(profile, stacks=dataclasses.replace(profile.stacks, **changes))
+    if heap is not None:
+        updated = dataclasses.replace(updated, placement=dataclasses.replace(
+            updated.placement, heap_size=heap))
     try:
         check_semantics(updated, profile.source)
     except ProfileError as exc:

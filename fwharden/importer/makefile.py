@@ -50,6 +50,9 @@ class Makefile:
     raw: dict[str, tuple[str, bool]] = field(default_factory=dict)  # name -> (value, simple)
     warnings: list[str] = field(default_factory=list)
     where: dict[str, str] = field(default_factory=dict)  # name -> "file:line" of its value
+    # Given on the command line (`import-makefile Makefile OPT=-Os`): the file's assignments
+    # leave them alone unless written with `override` (GNU make manual 6.7).
+    command_line: frozenset[str] = frozenset()
     files_read: int = 0
     _steps: int = 0
     _seen_warnings: set[str] = field(default_factory=set, repr=False)
@@ -260,9 +263,10 @@ def read_makefile(path: Path, variables: dict[str, str] | None = None) -> Makefi
 
     MakefileError when `path` cannot be read; everything inside it that cannot be
     evaluated is a warning with file:line."""
-    makefile = Makefile(path=path)
+    makefile = Makefile(path=path, command_line=frozenset(variables or {}))
     for name, value in (variables or {}).items():
         makefile.raw[name] = (value, True)
+        makefile.where[name] = "command line"
     try:
         text = read_bounded(path, CONFIG_LIMIT).decode("utf-8", "replace")
     except InputError as exc:
@@ -343,7 +347,8 @@ def _read_into(makefile: Makefile, path: Path, text: str, including: tuple[Path,
         match = _ASSIGN.match(line)
         if match and not (match.group(4) == "=" and line.split("=", 1)[0].rstrip().endswith(":")):
             name, operator, value = match.group(3), match.group(4), match.group(5)
-            _assign(makefile, name, operator, value.strip(), where)
+            if name not in makefile.command_line or match.group(1):
+                _assign(makefile, name, operator, value.strip(), where)
             continue
         # A rule (target: prerequisites) or a directive we do not need.
 

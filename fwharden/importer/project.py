@@ -2,8 +2,9 @@
 
 The import keeps the project's own linker script and start-up code (`linker = "vendor"`)
 and its flags word for word, so the first `scons` build is the same firmware `make`
-built; `fwharden verify` works on it all the same. Switching to `linker = "generated"`
-(fwharden's isolated, guarded stacks) is a later, deliberate step.
+built; `fwharden verify` works on it all the same. With `--linker generated` the project
+moves onto fwharden's linker script and runtime in the same step (generated.py decides
+what leaves the build and where the stacks go, and the import says so).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fwharden.board_profiles import ConfigError, list_boards
+from fwharden.board_profiles import ConfigError, list_boards, load_profile
 from fwharden.inputs import printable
 
+from .generated import plan_generated
 from .makefile import MakefileError, read_makefile
 
 _MCU_DEFINE = re.compile(r"^-D(STM32[A-Z]\d{3})[A-Za-z0-9]*$")
@@ -27,6 +29,8 @@ class ImportResult:
     board: str
     firmware_toml: str
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # what the generated import decided
+    linker: str = "vendor"
 
 
 def _strip(words: list[str], prefix: str) -> list[str]:
@@ -67,49 +71,82 @@ def board_from_defines(defines: list[str]) -> str | None:
     return None
 
 
-def import_makefile(path: Path, board: str | None = None) -> ImportResult:
+# Where an MCU define may sit: CubeMX's C_DEFS, and whatever a hand-written Makefile uses.
+_FLAG_VARIABLE = re.compile(r"(DEFS|DEFINES|FLAGS)$")
+
+
+def _mcu_board(makefile) -> tuple[str | None, str]:
+    """The catalog board named by an -D<MCU> in any flag variable, and where it was."""
+    names = ["C_DEFS", *sorted(n for n in makefile.raw if _FLAG_VARIABLE.search(n) and n != "C_DEFS")]
+    for name in names:
+        found = board_from_defines(makefile.words(name))
+        if found:
+            return found, name
+    return None, "C_DEFS"
+
+
+def _size_text(value: int) -> str:
+    return f"{value // 1024}K" if value % 1024 == 0 else f"0x{value:x}"
+
+
+def import_makefile(path: Path, board: str | None = None, linker: str = "vendor",
+                    overrides: dict[str, str] | None = None) -> ImportResult:
+    """Read `path` as make would (with `overrides` as make's command-line variables) and
+    return the firmware.toml text; `linker` "generated" moves the project onto fwharden's
+    linker script and runtime (see generated.py)."""
     if not path.is_file():
         raise ConfigError(path, "", "no such Makefile", "give the path of the project's Makefile")
     try:
-        makefile = read_makefile(path)
+        makefile = read_makefile(path, overrides)
     except MakefileError as exc:
         raise ConfigError(path, "", str(exc).split(": ", 1)[-1], "give the project's Makefile") \
             from None
     warnings = list(makefile.warnings)
+
+    def at(variable: str) -> str:
+        return makefile.where.get(variable, f"{path.name}:1")
+
     name = makefile.value("TARGET").strip() or path.parent.resolve().name
     c_defs = makefile.words("C_DEFS")
-    chosen = board or board_from_defines(c_defs)
+    found, _where = _mcu_board(makefile)
+    chosen = board or found
     if chosen is None:
-        raise ConfigError(path, "C_DEFS", "no MCU define names a board of the catalog "
-                          "(e.g. -DSTM32H743xx)", f"pass --board, one of: {', '.join(list_boards())}")
-    sources = [*makefile.words("C_SOURCES"), *makefile.words("ASM_SOURCES"),
+        raise ConfigError(path, "C_DEFS", "no MCU define in any flag variable names a board of "
+                          "the catalog (e.g. -DSTM32H743xx)",
+                          f"pass --board, one of: {', '.join(list_boards())}")
+    sources = [*makefile.words("C_SOURCES"), *makefile.words("CPP_SOURCES"),
+               *makefile.words("CXX_SOURCES"), *makefile.words("ASM_SOURCES"),
                *makefile.words("ASMM_SOURCES")]
-    missing = [s for s in sources if not (path.parent / s).is_file()]
-    for source in missing:
-        warnings.append(f"{path.name}: source {source} does not exist; kept in the list")
+    for source in sources:
+        if not (path.parent / source).is_file():
+            variable = next(v for v in ("C_SOURCES", "CPP_SOURCES", "CXX_SOURCES", "ASM_SOURCES",
+                                        "ASMM_SOURCES") if source in makefile.words(v))
+            warnings.append(f"{at(variable)}: source {printable(source)} does not exist; "
+                            "kept in the list")
     includes = _strip(makefile.words("C_INCLUDES"), "-I")
     defines = _strip(c_defs, "-D")
     opt_words = makefile.words("OPT")
     opt = next((m.group(1) for w in opt_words if (m := _OPT.match(w))), "2")
     if not opt_words:
-        warnings.append(f"{path.name}: OPT is not set; using -O2")
+        warnings.append(f"{at('CFLAGS')}: OPT is not set; using -O2")
 
-    consumed = set(makefile.words("C_DEFS")) | set(makefile.words("C_INCLUDES")) | set(opt_words)
+    # Only the -O level of OPT becomes `opt`; its other words (OPT="-Og -fcommon") stay flags.
+    consumed = set(makefile.words("C_DEFS")) | set(makefile.words("C_INCLUDES")) | {
+        w for w in opt_words if _OPT.match(w)}
     # -MMD/-MP/-MF write make's .d dependency files; SCons scans headers itself.
     dependency_flags = {"-MMD", "-MP", "-MD"}
     cflags = [w for w in makefile.words("CFLAGS")
               if w not in consumed and w not in dependency_flags]
     if not cflags:
         cflags = [*makefile.words("MCU")]
-        warnings.append(f"{path.name}: CFLAGS is empty; using MCU ({' '.join(cflags)})")
-    as_defs = set(makefile.words("AS_DEFS")) | set(makefile.words("AS_INCLUDES"))
+        warnings.append(f"{at('CFLAGS')}: CFLAGS is empty; using MCU ({' '.join(cflags)})")
     asflags = [w for w in makefile.words("ASFLAGS")]
     if "assembler-with-cpp" in makefile.value("AS") and "assembler-with-cpp" not in asflags:
         asflags = ["-x", "assembler-with-cpp", *asflags]
-    del as_defs
     ldscript = makefile.value("LDSCRIPT").strip()
-    if not ldscript:
-        raise ConfigError(path, "LDSCRIPT", "not set", "set LDSCRIPT to the project's linker script")
+    if not ldscript and linker == "vendor":
+        raise ConfigError(path, "LDSCRIPT", "not set", "set LDSCRIPT to the project's linker "
+                          "script, or import with --linker generated")
     libs = makefile.words("LIBS")
     libdirs = makefile.words("LIBDIR")
     ldflags = []
@@ -119,13 +156,18 @@ def import_makefile(path: Path, board: str | None = None) -> ImportResult:
         ldflags.append(word)
     for variable in ("BUILD_DIR",):
         if makefile.value(variable):
-            warnings.append(f"{path.name}: {variable}={makefile.value(variable)} is not used: "
-                            "fwharden builds into build/<board>/")
+            warnings.append(f"{at(variable)}: {variable}={printable(makefile.value(variable))} "
+                            "is not used: fwharden builds into build/<board>/")
+    if linker == "generated":
+        text, notes = _generated_toml(path, makefile, name, chosen, opt, sources, includes,
+                                      defines, cflags, asflags, ldflags, libdirs, libs, ldscript)
+        warnings += [w for w in makefile.warnings if w not in warnings]
+        return ImportResult(name=name, board=chosen, firmware_toml=text, warnings=warnings,
+                            notes=notes, linker="generated")
     text = f"""# Imported from {printable(path.name)} by `fwharden import-makefile`.
 # linker = "vendor" keeps {printable(ldscript)} and the project's start-up code, so this builds
 # the same firmware as make did. To use fwharden's linker script (an isolated, guarded
-# interrupt stack), set linker = "generated" and drop the vendor start-up file from
-# sources: fwharden's runtime then provides the reset code and the vector table.
+# interrupt stack), import again with --linker generated.
 schema_version = 1
 
 [project]
@@ -148,3 +190,71 @@ fail_on = "error"
 """
     warnings += [w for w in makefile.warnings if w not in warnings]
     return ImportResult(name=name, board=chosen, firmware_toml=text, warnings=warnings)
+
+
+# Link flags of a vendor build that fwharden's generated mode sets itself (or must not get):
+# the C library specs become `libc`, and the start-up files are fwharden's.
+_SPECS = re.compile(r"^-?-specs=(nano|nosys)\.specs$")
+
+
+def _generated_toml(path: Path, makefile, name: str, board: str, opt: str, sources: list[str],
+                    includes: list[str], defines: list[str], cflags: list[str],
+                    asflags: list[str], ldflags: list[str], libdirs: list[str], libs: list[str],
+                    ldscript: str) -> tuple[str, list[str]]:
+    profile = load_profile(board)
+    plan = plan_generated(path.parent, sources, ldscript or None, profile)
+    specs = [w for w in ldflags if _SPECS.match(w)]
+    libc = "newlib-nano" if any("nano" in w for w in specs) or "-lc" in libs else "none"
+    kept_ldflags = [w for w in ldflags if not _SPECS.match(w) and w not in ("-nostartfiles",)]
+    kept_ldflags += plan.ldflags
+    if plan.constructors:
+        defines = [*defines, "FWH_CONSTRUCTORS"]
+    notes = []
+    for dropped in plan.dropped:
+        notes.append(f"{printable(dropped)} leaves the build: fwharden's runtime has the reset "
+                     "code (SystemInit, .data/.bss, constructors) and the vector table")
+    if ldscript:
+        notes.append(f"{printable(ldscript)} is not used: fwharden generates the linker script")
+    if plan.faults:
+        names = ", ".join(f"{handler} ({where})" for handler, where in plan.faults)
+        notes.append(f"the project's {names} replace fwharden's fault reporter (no FWH-FAULT "
+                     "line or record when a stack guard is hit); delete them to keep fwharden's")
+    stacks = [f"region = {_quote(plan.region)}"]
+    if plan.stack_size:
+        thread = plan.stack_size
+        stacks.append(f"thread_size = {_quote(_size_text(thread))}")
+        notes.append(f"thread stack {_size_text(thread)} from _Min_Stack_Size "
+                     f"(0x{plan.stack_size:x}); interrupts get their own "
+                     f"{_size_text(profile.stacks.isr_size)} stack (the board's isr_size)")
+    if plan.heap_size is not None:
+        stacks.append(f"heap_size = {_quote(_size_text(plan.heap_size))}")
+        notes.append(f"heap {_size_text(plan.heap_size)} from _Min_Heap_Size, for _sbrk")
+    notes.append(f"stacks in {plan.region_reason}")
+    header = "\n".join(f"#   {n}" for n in notes)
+    text = f"""# Imported from {printable(path.name)} by `fwharden import-makefile --linker generated`:
+# fwharden's linker script (isolated, guarded stacks) and runtime instead of the vendor's.
+{header}
+schema_version = 1
+
+[project]
+name = {_quote(name)}
+board = {_quote(board)}
+toolchain = "gcc"
+linker = "generated"
+libc = {_quote(libc)}
+opt = {_quote(opt)}
+sources = {_toml_list(plan.sources)}
+include_dirs = {_toml_list(includes)}
+defines = {_toml_list(defines)}
+cflags = {_toml_list(cflags)}
+asflags = {_toml_list(asflags)}
+ldflags = {_toml_list(kept_ldflags)}
+libs = {_toml_list([*libdirs, *libs])}
+
+[stacks]
+{chr(10).join(stacks)}
+
+[harden]
+fail_on = "error"
+"""
+    return text, notes
