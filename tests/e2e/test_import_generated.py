@@ -69,11 +69,12 @@ def test_cubemx_project_builds_in_generated_mode(tmp_path: Path, chip: str, boar
     assert syms["__fwh_heap_end"] - syms["__fwh_heap_start"] == 0x200
     assert syms["_estack"] - syms["_Min_Stack_Size"] == syms["__fwh_heap_end"]
     assert sram[0] <= syms["__fwh_isr_stack_start"] < syms["__fwh_isr_stack_end"] <= sram[1]
-    # SystemInit runs from the reset path.
+    # The project's SystemInit (not the runtime's empty weak one) runs from the reset path.
     disassembly = subprocess.run(["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True,
                                  text=True, check=True).stdout
-    system_init = disassembly.split("<fwh_system_init>:")[1].split("\n\n")[0]
-    assert "<SystemInit>" in system_init
+    reset = disassembly.split("<Reset_Handler>:")[1].split("\n\n")[0]
+    assert "<SystemInit>" in reset
+    assert "system_stm32" in _source_of(elf, syms["SystemInit"])
 
 
 def test_without_dma_the_stacks_stay_in_ccm_and_the_import_says_why(tmp_path: Path) -> None:
