@@ -25,7 +25,10 @@ _FAULTS = ("HardFault_Handler", "MemManage_Handler", "BusFault_Handler", "UsageF
 _DEFINITION = r"\b{name}\s*\(\s*(void)?\s*\)\s*\{{"
 # DMA use that can put a stack buffer in front of a DMA controller: HAL's *_DMA calls, the
 # handle variables CubeMX writes (hdma_usart2_rx), DMA stream/channel handlers.
-_DMA = re.compile(r"\bHAL_\w+_DMA\s*\(|\bhdma_\w+|\b(BD|G|M)?DMA\d*_(Stream|Channel)\d+_IRQHandler\b")
+# Register use (DMA2_Stream5->CR) counts too. Vendor library trees (CubeMX's Drivers/ and
+# Middlewares/) define every HAL_*_DMA function whether the project uses it or not: not read.
+_DMA = re.compile(r"\bHAL_\w+_DMA\s*\(|\bhdma_\w+|\b(BD|G|M)?DMA\d*_(Stream|Channel)\d+(_IRQHandler\b|\s*->)")
+_LIBRARY_DIRS = ("Drivers", "Middlewares")
 _CXX_SUFFIXES = (".cpp", ".cc", ".cxx", ".C")
 
 
@@ -70,8 +73,9 @@ def plan_generated(root: Path, sources: list[str], ldscript: str | None,
             if match:
                 faults.append((handler, f"{source}:{_line_of(texts[source], match.start())}"))
                 break
-    dma = next((f"{s}:{_line_of(texts[s], m.start())} ({m.group(0).rstrip('(').strip()})"
-                for s in kept if (m := _DMA.search(texts[s]))), None)
+    own = [s for s in kept if Path(s).parts[:1] not in [(d,) for d in _LIBRARY_DIRS]]
+    dma = next((f"{s}:{_line_of(texts[s], m.start())} ({m.group(0).rstrip('(->').strip()})"
+                for s in own if (m := _DMA.search(texts[s]))), None)
     region, reason = _stack_region(profile, dma)
     plan = GeneratedPlan(sources=kept, dropped=dropped, stack_size=sizes.get("_Min_Stack_Size"),
                          heap_size=sizes.get("_Min_Heap_Size"), region=region,

@@ -111,8 +111,8 @@ def import_makefile(path: Path, board: str | None = None, linker: str = "vendor"
     found, _where = _mcu_board(makefile)
     chosen = board or found
     if chosen is None:
-        raise ConfigError(path, "C_DEFS", "no MCU define in any flag variable names a board of "
-                          "the catalog (e.g. -DSTM32H743xx)",
+        raise ConfigError(path, "C_DEFS", "no MCU define names a board of the catalog, in "
+                          "C_DEFS or any other *DEFS/*FLAGS variable (e.g. -DSTM32H743xx)",
                           f"pass --board, one of: {', '.join(list_boards())}")
     sources = [*makefile.words("C_SOURCES"), *makefile.words("CPP_SOURCES"),
                *makefile.words("CXX_SOURCES"), *makefile.words("ASM_SOURCES"),
