@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fwharden.harden.analysis.installed import closest_vector, looks_like_handler, uninstalled
+from fwharden.harden.analysis.uninstalled import closest_vector, looks_like_handler, uninstalled
 from fwharden.importer.makefile import read_makefile
 
 VECTORS = ["USART1_IRQHandler", "USART2_IRQHandler", "USART3_IRQHandler", "SysTick_Handler",
@@ -19,7 +19,8 @@ def test_the_closest_vector_ignores_case() -> None:
 
 def test_what_counts_as_a_handler_name() -> None:
     assert looks_like_handler("USART2_IRQhandler") and looks_like_handler("MyTick_Handler")
-    assert looks_like_handler("eclic_mtip_handler")
+    assert looks_like_handler("eclic_mtip_handler", lower_case=True)
+    assert not looks_like_handler("demo_low_handler")   # a helper, in a table of *_IRQHandler
     for name in ("HAL_UART_IRQHandler", "Error_Handler", "Default_Handler", "uart_rx", "fwh_x_Handler"):
         assert not looks_like_handler(name), name
 

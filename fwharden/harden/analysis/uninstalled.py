@@ -6,8 +6,9 @@ definition whose name is one letter off replaces nothing; it builds without a wo
 linker's --gc-sections drops it, and the interrupt lands in the default handler. This
 module finds such functions and names the vector they were probably meant for.
 
-A function counts when its name looks like a handler (`*_IRQHandler`, `*_Handler`, any
-case: the typo is often the case), it is no vector of the table, nothing references it
+A function counts when its name looks like a handler (`*_IRQHandler` in any case: the typo
+is often the case; `*_Handler`; `*_handler` where the table names its handlers so), it is
+no vector of the table, nothing references it
 (no call, no address word: a PLIC dispatcher calling `UART0_IRQHandler` installs it) and,
 where DWARF says so, it takes no parameters (a vector handler takes none; HAL's
 `HAL_UART_IRQHandler(UART_HandleTypeDef *)` is a library routine, not a vector).
@@ -36,7 +37,11 @@ TITLE = "handler never installed"
 REASON = ("a function named like an interrupt handler matches no vector of the table and "
           "nothing calls it: the interrupt it was written for runs the default handler")
 
-_LOOKS_LIKE_HANDLER = re.compile(r"(irq_?handler|_handler)$", re.IGNORECASE)
+# `*_IRQHandler` in any case (the typo is often the case: USART2_IRQhandler), `*_Handler`
+# as CMSIS writes it; a lower-case `*_handler` only where the table itself names its
+# handlers so (the GD32VF103 library's eclic_mtip_handler), since plain C code is full of
+# `*_handler` helpers that no table was ever meant to hold.
+_IRQ_HANDLER = re.compile(r"irq_?handler$", re.IGNORECASE)
 # Handler-shaped names that are not vectors: fwharden's own default and exception entry,
 # CubeMX's Error_Handler (called from main.c), and vendor library routines (HAL_*, LL_*)
 # that the project's handlers call with a handle.
@@ -62,9 +67,11 @@ class Uninstalled:
         return f"{self.name} is defined but never installed{where}: {hint}"
 
 
-def looks_like_handler(name: str) -> bool:
-    return (bool(_LOOKS_LIKE_HANDLER.search(name)) and name not in _NOT_VECTORS
-            and not name.startswith(_LIBRARY_PREFIXES))
+def looks_like_handler(name: str, lower_case: bool = False) -> bool:
+    """`lower_case`: the table has `*_handler` names, so such names count too."""
+    shaped = (bool(_IRQ_HANDLER.search(name)) or name.endswith("_Handler")
+              or (lower_case and name.endswith("_handler")))
+    return shaped and name not in _NOT_VECTORS and not name.startswith(_LIBRARY_PREFIXES)
 
 
 def closest_vector(name: str, vectors: Iterable[str]) -> str | None:
@@ -79,9 +86,10 @@ def uninstalled(defined: Iterable[tuple[str, str | None, int | None, int | None]
     """`defined`: (name, file, line, address) of functions with parameters already left out.
     Those named like a handler that are no vector and that nothing references."""
     vector_set = set(vectors)
+    lower_case = any(v.endswith("_handler") for v in vector_set)
     out = []
     for name, file, line, address in defined:
-        if name in vector_set or name in referenced or not looks_like_handler(name):
+        if name in vector_set or name in referenced or not looks_like_handler(name, lower_case):
             continue
         out.append(Uninstalled(name, closest_vector(name, vector_set), file, line, address))
     return sorted(out, key=lambda u: (u.file or "", u.line or 0, u.name))
@@ -158,7 +166,7 @@ def dwarf_functions(path: Path) -> list[DwarfFunction]:
                     if "DW_AT_name" not in attrs or "DW_AT_declaration" in attrs:
                         continue
                     name = attrs["DW_AT_name"].value.decode("utf-8", "replace")
-                    if not looks_like_handler(name) or "DW_AT_external" not in attrs:
+                    if not looks_like_handler(name, True) or "DW_AT_external" not in attrs:
                         continue
                     params = any(c.tag == "DW_TAG_formal_parameter" for c in die.iter_children())
                     file = _decl_file(program, attrs, unit["version"])
