@@ -30,7 +30,7 @@ from typing import Any
 
 from fwharden.harden.analysis.callgraph import CallGraph
 from fwharden.harden.analysis.frames import FrameSize
-from fwharden.harden.analysis.rules import base_name
+from fwharden.harden.analysis.rules import base_name, rule_names
 from fwharden.harden.elf.image import Image
 from fwharden.harden.errors import HardenError
 
@@ -65,6 +65,26 @@ class FrameModel:
 
 
 @dataclass(frozen=True)
+class ArgumentRule:
+    """A forbidden function that is fine in an interrupt when one argument is a constant
+    in `allowed` (or >= `at_least`); any other or unknown value keeps the finding."""
+
+    function: str
+    index: int                   # 0-based argument number (r0/a0 = 0)
+    parameter: str               # its name in the library's prototype, for the report
+    allowed: tuple[int, ...]
+    at_least: int | None
+    why: str
+
+    def allows(self, value: int | None) -> bool:
+        if value is None:
+            return False
+        if value >= 1 << 31:
+            value -= 1 << 32   # the register as C's signed int (BaseType_t, uint32_t 0)
+        return value in self.allowed or (self.at_least is not None and value >= self.at_least)
+
+
+@dataclass(frozen=True)
 class Model:
     """One library's model file, parsed."""
 
@@ -75,6 +95,7 @@ class Model:
     infeasible: tuple[EdgeModel, ...] = ()
     frames: tuple[FrameModel, ...] = ()
     fault_handlers: tuple[str, ...] = ()
+    arguments: tuple[ArgumentRule, ...] = ()
 
 
 def _fail(source: str, key: str, problem: str) -> HardenError:
@@ -120,7 +141,7 @@ def parse_model(source: str, text: str) -> Model:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _fail(source, "-", f"not valid TOML ({str(exc).splitlines()[0]})") from None
-    known = {"model", "recursion", "infeasible", "frame"}
+    known = {"model", "recursion", "infeasible", "frame", "argument"}
     for key in data:
         if key not in known:
             raise _fail(source, key, f"unknown table (known: {', '.join(sorted(known))})")
@@ -145,12 +166,39 @@ def parse_model(source: str, text: str) -> Model:
                    _count(source, f"frame[{i}].bytes", e["bytes"], 0, 1 << 20),
                    _string(source, f"frame[{i}].why", e["why"]))
         for i, e in enumerate(_entries(source, data, "frame", {"function", "bytes", "why"})))
+    arguments = []
+    for i, e in enumerate(_entries(source, data, "argument",
+                                   {"function", "index", "parameter", "allowed", "why"})):
+        key = f"argument[{i}]"
+        allowed = e["allowed"]
+        if isinstance(allowed, str) and allowed.startswith(">="):
+            at_least = _count(source, f"{key}.allowed", _int_text(allowed[2:]), 0, 1 << 32)
+            values: tuple[int, ...] = ()
+        elif isinstance(allowed, list) and allowed:
+            at_least = None
+            values = tuple(_count(source, f"{key}.allowed[{j}]", v, 0, 1 << 32)
+                           for j, v in enumerate(allowed))
+        else:
+            raise _fail(source, f"{key}.allowed", 'must be a list of values or ">= N"')
+        arguments.append(ArgumentRule(
+            _string(source, f"{key}.function", e["function"]),
+            _count(source, f"{key}.index", e["index"], 0, 7),
+            _string(source, f"{key}.parameter", e["parameter"]), values, at_least,
+            _string(source, f"{key}.why", e["why"])))
     return Model(name=_string(source, "model.name", head.get("name")), source=source,
+                 arguments=tuple(arguments),
                  detect=_names(source, "model.detect", head.get("detect")),
                  recursion=recursion, infeasible=infeasible, frames=frames,
                  fault_handlers=tuple(_names(source, "model.fault_handlers",
                                              head["fault_handlers"]))
                  if "fault_handlers" in head else ())
+
+
+def _int_text(text: str) -> int | None:
+    try:
+        return int(text.strip(), 0)
+    except ValueError:
+        return None
 
 
 def builtin_models() -> tuple[Model, ...]:
@@ -253,6 +301,21 @@ def apply_models(image: Image, graph: CallGraph, recursion: dict[str, int],
             use.notes.append(f"frame of {frame.function}: {frame.bytes} B from library model "
                              f"{model.name}: {frame.why}")
     return use
+
+
+def argument_rules(graph: CallGraph, models: tuple[Model, ...] | None = None
+                   ) -> dict[int, tuple[ArgumentRule, Model]]:
+    """The decoded functions an argument rule speaks about, by address. The rule's own
+    function name is what identifies the library here, so no `detect` is needed."""
+    models = builtin_models() if models is None else models
+    by_name = {rule.function: (rule, model) for model in models for rule in model.arguments}
+    out = {}
+    for address in graph.edges:
+        for name in graph.function(address).names:
+            for candidate in rule_names(name):
+                if candidate in by_name:
+                    out[address] = by_name[candidate]
+    return out
 
 
 def cycle_order(graph: CallGraph, component: list[int]) -> list[int]:

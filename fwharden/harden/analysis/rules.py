@@ -86,9 +86,9 @@ BUILTIN: tuple[Category, ...] = (
     ),
     Category(
         "cmsis-rtos2-timeout", "CMSIS-RTOS2 call that must use timeout 0 in an ISR",
-        "allowed in an interrupt only with timeout 0; any other timeout makes it block",
+        "allowed in an interrupt only with timeout 0 (the constant at the call site, "
+        "models/cmsis-rtos2.toml); with another or an unknown timeout it blocks or fails",
         _names("osSemaphoreAcquire osMessageQueuePut osMessageQueueGet osMemoryPoolAlloc"),
-        severity="warning",
     ),
     Category(
         "go-alloc", "Go heap allocation",

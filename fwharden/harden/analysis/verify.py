@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from fwharden.board_profiles import Profile
 from fwharden.board_profiles.project import HardenPolicy
+from fwharden.harden.analysis.arguments import constant_argument
 from fwharden.harden.analysis.bounds import (
     AT_LEAST,
     EXACT,
@@ -27,7 +28,12 @@ from fwharden.harden.analysis.bounds import (
 from fwharden.harden.analysis.callgraph import CallGraph, Edge
 from fwharden.harden.analysis.frames import FrameSize
 from fwharden.harden.analysis.installed import RunTime, runtime_roots
-from fwharden.harden.analysis.models import apply_models, describe_cycle, recursion_fix
+from fwharden.harden.analysis.models import (
+    apply_models,
+    argument_rules,
+    describe_cycle,
+    recursion_fix,
+)
 from fwharden.harden.analysis.roots import (
     RUNTIME_VECTOR,
     Root,
@@ -232,6 +238,19 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     if table.thread is not None:
         findings.extend(_thread_recursion(graph, depths, table.thread.function.address,
                                           table.thread.name, severity))
+    checks = argument_rules(graph)
+
+    def argument_check(edge: Edge) -> tuple[bool, str]:
+        """Whether the constant argument at this call makes the callee fine (models)."""
+        rule, model = checks[edge.callee]
+        value = constant_argument(image, graph.function(edge.caller), edge.site, rule.index)
+        shown = "unknown (not a constant at the call)" if value is None else f"{value}"
+        if rule.allows(value):
+            return True, (f"{graph.function(edge.caller).name} calls {rule.function} at "
+                          f"0x{edge.site:08x} with {rule.parameter} = {shown}: allowed by "
+                          f"library model {model.name}: {rule.why}")
+        return False, f"; {rule.parameter} = {shown} at the call"
+    arguments = {address: argument_check for address in checks}
     # Which rule (if any) each function breaks, decided once for all roots.
     verdicts = {address: rules.match(graph.function(address).names) for address in graph.edges}
     # One finding per root and site, never de-duplicated across roots: when EXTI0, EXTI2 and
@@ -242,7 +261,7 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     for root in sorted(roots, key=lambda r: r.kind == "trap-entry"):
         seen_sites: set[tuple[str, str, int | None]] = set()
         for finding in _root_findings(graph, depths, frames, root, verdicts, severity,
-                                      allowed):
+                                      allowed, arguments):
             key = (finding.rule, finding.callee, finding.site)
             if key not in seen_sites:
                 seen_sites.add(key)
@@ -319,7 +338,8 @@ def _finding(rule: str, severity: dict[str, str], root: str, path: tuple[str, ..
 
 def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize], root: Root,
                    verdicts: dict, severity: dict[str, str],
-                   allowed: dict[int, tuple[str, str]] | None = None) -> list[Finding]:
+                   allowed: dict[int, tuple[str, str]] | None = None,
+                   arguments: dict | None = None) -> list[Finding]:
     """Breadth-first from the root: the shortest path to each problem, deterministic order.
     The walk does not continue into a forbidden function: its insides are its own problem."""
     start = root.function.address
@@ -329,6 +349,7 @@ def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize
     cyclic = {a: tuple(c) for c in depths.cycles for a in c}
     reported_cycles: set[tuple[int, ...]] = set()
     allowed = allowed or {}
+    arguments = arguments or {}
 
     def path_to(address: int) -> tuple[str, ...]:
         names = []
@@ -370,6 +391,15 @@ def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize
                                 f"0x{target:08x}", site,
                                 f"{func.name} calls 0x{target:08x}, outside every function"))
         for edge in graph.edges.get(address, []):
+            detail = ""
+            if edge.callee in arguments:
+                # Judged per call site: one caller may pass a FromISR command, another not.
+                fine, detail = arguments[edge.callee](edge)
+                if fine:
+                    out.append(_finding("library-model", severity, root.name,
+                                        (*path_to(address), graph.function(edge.callee).name),
+                                        graph.function(edge.callee).name, edge.site, detail))
+                    continue
             if edge.callee in parent:
                 continue
             parent[edge.callee] = edge
@@ -382,7 +412,8 @@ def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize
                 out.append(Finding(rule=category.rule, severity=level, title=category.title,
                                    reason=category.reason, root=root.name,
                                    path=path_to(edge.callee), callee=name, site=edge.site,
-                                   message=f"{root.name} reaches {name} ({category.title})",
+                                   message=f"{root.name} reaches {name} ({category.title})"
+                                   f"{detail}",
                                    via=edge.kind))
                 continue
             queue.append(edge.callee)
