@@ -71,6 +71,10 @@ def board_from_defines(defines: list[str]) -> str | None:
     return None
 
 
+_SOURCE_VARIABLES = ("C_SOURCES", "CPP_SOURCES", "CXX_SOURCES", "ASM_SOURCES", "ASMM_SOURCES")
+_OTHER_SOURCE_VARIABLES = ("C_SRCS", "CPP_SRCS", "A_SRCS", "ASM_SRCS", "S_SRCS")
+_OTHER_LDSCRIPT_VARIABLES = ("LD_SCRIPT", "LINKER_SCRIPT", "LD_FILE")
+
 # Where an MCU define may sit: CubeMX's C_DEFS, and whatever a hand-written Makefile uses.
 _FLAG_VARIABLE = re.compile(r"(DEFS|DEFINES|FLAGS)$")
 
@@ -114,13 +118,24 @@ def import_makefile(path: Path, board: str | None = None, linker: str = "vendor"
         raise ConfigError(path, "C_DEFS", "no MCU define names a board of the catalog, in "
                           "C_DEFS or any other *DEFS/*FLAGS variable (e.g. -DSTM32H743xx)",
                           f"pass --board, one of: {', '.join(list_boards())}")
-    sources = [*makefile.words("C_SOURCES"), *makefile.words("CPP_SOURCES"),
-               *makefile.words("CXX_SOURCES"), *makefile.words("ASM_SOURCES"),
-               *makefile.words("ASMM_SOURCES")]
+    source_vars = [v for v in _SOURCE_VARIABLES if makefile.words(v)]
+    if not source_vars:
+        # Hand-written Makefiles often say C_SRCS/A_SRCS; used only when CubeMX's names are
+        # absent, and said.
+        source_vars = [v for v in _OTHER_SOURCE_VARIABLES if makefile.words(v)]
+        for variable in source_vars:
+            warnings.append(f"{at(variable)}: sources taken from {variable} (no C_SOURCES)")
+    sources = [w for v in source_vars for w in makefile.words(v)]
+    if not sources:
+        candidates = sorted(n for n in makefile.raw if "SRC" in n or "SOURCE" in n)
+        raise ConfigError(path, "C_SOURCES", "no sources: C_SOURCES, ASM_SOURCES and the other "
+                          "source variables fwharden reads are empty",
+                          "list the sources in C_SOURCES" + (
+                              f" (this Makefile has {', '.join(candidates[:6])})"
+                              if candidates else ""))
     for source in sources:
         if not (path.parent / source).is_file():
-            variable = next(v for v in ("C_SOURCES", "CPP_SOURCES", "CXX_SOURCES", "ASM_SOURCES",
-                                        "ASMM_SOURCES") if source in makefile.words(v))
+            variable = next(v for v in source_vars if source in makefile.words(v))
             warnings.append(f"{at(variable)}: source {printable(source)} does not exist; "
                             "kept in the list")
     includes = _strip(makefile.words("C_INCLUDES"), "-I")
@@ -143,7 +158,12 @@ def import_makefile(path: Path, board: str | None = None, linker: str = "vendor"
     asflags = [w for w in makefile.words("ASFLAGS")]
     if "assembler-with-cpp" in makefile.value("AS") and "assembler-with-cpp" not in asflags:
         asflags = ["-x", "assembler-with-cpp", *asflags]
-    ldscript = makefile.value("LDSCRIPT").strip()
+    ldscript_var = next((v for v in ("LDSCRIPT", *_OTHER_LDSCRIPT_VARIABLES)
+                         if makefile.value(v).strip()), "LDSCRIPT")
+    # LD_SCRIPT := board.ld -static: the script is the word that names a linker script.
+    script_words = makefile.value(ldscript_var).split()
+    ldscript = next((w for w in script_words if w.endswith((".ld", ".lds"))),
+                    " ".join(script_words))
     if not ldscript and linker == "vendor":
         raise ConfigError(path, "LDSCRIPT", "not set", "set LDSCRIPT to the project's linker "
                           "script, or import with --linker generated")
