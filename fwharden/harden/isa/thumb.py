@@ -190,219 +190,264 @@ def _skip_table(out, mnem: str, address: int, hi: int) -> int:
 def decode_arm(image: Image, func: Function) -> Decoded:
     unknown: list[tuple[int, str]] = []
     insns = _instructions(image, func, unknown)
-    start, end = func.address, func.end
-    targets_inside = set()
-    for _addr, _size, mnem, ops, _listing, _index in insns:
-        if mnem in _BRANCHES or mnem in ("cbz", "cbnz"):
-            target = _imm(ops)
-            if target is not None and start <= target < end:
-                targets_inside.add(target)
+    return _ThumbWalk(image, func, insns, unknown).run()
 
-    target_list = sorted(targets_inside)
-    literal_regs: dict[str, int | None] = {}  # loaded from the literal pool: the word there
-    switches: list[tuple[int, int | None]] = []
-    switched = 1 << 32               # address where SP moves to another stack, if it does
-    calls: list[CallSite] = []
-    depth = 0
-    frame = 0
-    dynamic_note = ""
-    depth_at: dict[int, int] = {}
-    frame_pointers: dict[str, int] = {}
-    consts: dict[str, int] = {}
-    # Values a register may hold besides consts[reg]: a constant loaded under an IT condition
-    # joins the value it had, never replaces it (the other path keeps the old one).
-    joined: dict[str, tuple[int, ...]] = {}
-    tables: dict[str, int] = {}
-    last_cmp: dict[str, int] = {}    # register -> the immediate of its last CMP (a bound)
-    after_terminator = False
 
-    def kill(reg: str) -> None:
-        consts.pop(reg, None)
-        tables.pop(reg, None)
-        joined.pop(reg, None)
+class _ThumbWalk:
+    """One linear pass over a function's instructions, with the state it carries: stack
+    depth, frame pointers, constants, tables and literal values per register, calls found.
 
-    for address, _size, mnem, ops, listing, _index in insns:
-        if address in targets_inside or after_terminator:
-            consts.clear()
-            tables.clear()
-        if after_terminator:
-            depth = depth_at.get(address, frame)
-            after_terminator = False
-        elif address in depth_at:
-            depth = max(depth, depth_at[address])
+    One method per instruction group (ARM DDI 0403E chapter A7): `_stack` (PUSH/POP,
+    STMDB/LDM SP!, VPUSH/VPOP, ADD/SUB SP, STR/STRD [SP,#-n]!, MOV/LDR/MSR to SP),
+    `_control` (B/BL/BLX/BX/CBZ/TBB, POP/LDM/LDR/MOV into PC), `_constants` (literal
+    loads, MOVW/MOVT, ADR, table loads), and `_run` for the stretches of ALU and memory
+    instructions that touch neither SP nor PC.
+    """
+
+    def __init__(self, image: Image, func: Function, insns: list,
+                 unknown: list[tuple[int, str]]) -> None:
+        self.image, self.func, self.insns, self.unknown = image, func, insns, unknown
+        self.start, self.end = func.address, func.end
+        self.targets_inside: set[int] = set()
+        for _addr, _size, mnem, ops, _listing, _index in insns:
+            if mnem in _BRANCHES or mnem in ("cbz", "cbnz"):
+                target = _imm(ops)
+                if target is not None and self.start <= target < self.end:
+                    self.targets_inside.add(target)
+        self.target_list = sorted(self.targets_inside)
+        self.literal_regs: dict[str, int | None] = {}  # loaded from the literal pool: the word
+        self.switches: list[tuple[int, int | None]] = []
+        self.switched = 1 << 32          # address where SP moves to another stack, if it does
+        self.calls: list[CallSite] = []
+        self.depth = 0
+        self.frame = 0
+        self.dynamic_note = ""
+        self.depth_at: dict[int, int] = {}
+        self.frame_pointers: dict[str, int] = {}
+        self.consts: dict[str, int] = {}
+        # Values a register may hold besides consts[reg]: a constant loaded under an IT
+        # condition joins the value it had, never replaces it (the other path keeps the old).
+        self.joined: dict[str, tuple[int, ...]] = {}
+        self.tables: dict[str, int] = {}
+        self.last_cmp: dict[str, int] = {}   # register -> the immediate of its last CMP
+        self.after_terminator = False
+
+    def kill(self, reg: str) -> None:
+        self.consts.pop(reg, None)
+        self.tables.pop(reg, None)
+        self.joined.pop(reg, None)
+
+    def run(self) -> Decoded:
+        for address, size, mnem, ops, listing, _index in self.insns:
+            self._step(address, size, mnem, ops, listing)
+        calls = self.calls
+        fall = _fall_through(self.image, self.func, self.insns)
+        if fall is not None:
+            # Code that runs off its end into the next symbol (asm labels splitting one
+            # routine: pico-sdk's _reset_handler -> ... -> platform_entry) continues there.
+            calls.append(CallSite(fall, "tail", (self.end,), self.depth, "falls through"))
+        calls = [dataclasses.replace(site, other_stack=True) if site.site > self.switched
+                 else site for site in calls]
+        count = sum(len(e[3]) if e[2] is None else 1 for e in self.insns)
+        return Decoded(function=self.func, calls=tuple(calls), frame=max(self.frame, 0),
+                       frame_dynamic=bool(self.dynamic_note), frame_note=self.dynamic_note,
+                       unknown=tuple(self.unknown), instructions=count,
+                       switches=tuple(self.switches))
+
+    def _step(self, address: int, size: int, mnem: str | None, ops, listing: Listing) -> None:
+        if address in self.targets_inside or self.after_terminator:
+            self.consts.clear()
+            self.tables.clear()
+        if self.after_terminator:
+            self.depth = self.depth_at.get(address, self.frame)
+            self.after_terminator = False
+        elif address in self.depth_at:
+            self.depth = max(self.depth, self.depth_at[address])
         if mnem is None:
-            # A run of ALU and memory instructions that cannot write SP or PC. It matters
-            # only while a constant, table or frame pointer is followed, or where a branch
-            # lands inside it; otherwise it is skipped whole.
-            if consts or tables or frame_pointers:
-                depth = _walk_run(image, listing, ops, targets_inside, depth_at, depth, consts,
-                                  tables, frame_pointers, kill)
-            else:
-                # Nothing followed: only branches landing inside the run can matter.
-                low = bisect.bisect_left(target_list, address + 1)
-                high = bisect.bisect_left(target_list, address + _size)
-                for target in target_list[low:high]:
-                    if target in depth_at:
-                        depth = max(depth, depth_at[target])
-            continue
+            self._run(address, size, ops, listing)
+            return
         operands = _operands(ops)
         dest = operands[0] if operands else ""
         base, conditional = _split_condition(mnem.split(".")[0])
+        self._stack(address, mnem, ops, operands, dest, base, conditional)
+        if self._control(address, mnem, ops, operands, dest, base, conditional):
+            return
+        self._constants(address, ops, operands, dest, base, conditional)
 
+    def _run(self, address: int, size: int, run: range, listing: Listing) -> None:
+        """A run of ALU and memory instructions that cannot write SP or PC. It matters only
+        while a constant, table or frame pointer is followed, or where a branch lands
+        inside it; otherwise it is skipped whole."""
+        if self.consts or self.tables or self.frame_pointers:
+            self.depth = _walk_run(self.image, listing, run, self.targets_inside,
+                                   self.depth_at, self.depth, self.consts, self.tables,
+                                   self.frame_pointers, self.kill)
+            return
+        # Nothing followed: only branches landing inside the run can matter.
+        low = bisect.bisect_left(self.target_list, address + 1)
+        high = bisect.bisect_left(self.target_list, address + size)
+        for target in self.target_list[low:high]:
+            if target in self.depth_at:
+                self.depth = max(self.depth, self.depth_at[target])
+
+    def _stack(self, address: int, mnem: str, ops: str, operands: list[str], dest: str,
+               base: str, conditional: bool) -> None:
+        """Every way SP moves: allocation, release, frame pointers, stack switches."""
         # -- stack pointer ------------------------------------------------------------
-        before = depth
+        before = self.depth
         if base in ("push", "vpush") or (base in ("stmdb", "stmfd", "vstmdb") and dest == "sp!"):
             count, width = _reglist_count(ops)
-            depth += count * width
+            self.depth += count * width
         elif base in ("pop", "vpop") or (base in ("ldm", "ldmia", "ldmfd", "vldmia") and dest == "sp!"):
             count, width = _reglist_count(ops)
-            depth -= count * width
+            self.depth -= count * width
         elif dest == "sp" and base in ("sub", "subw", "add", "addw"):
             amount = _imm(ops)
             regs = [op for op in operands[1:] if not op.startswith("#")]
             if amount is not None and all(r == "sp" for r in regs):
-                depth += amount if base.startswith("sub") else -amount
-            elif len(regs) >= 1 and regs[0] in frame_pointers and amount is not None:
-                # SUB SP, R7, #imm: back to a known distance below the frame pointer.
-                depth = frame_pointers[regs[0]] + (amount if base.startswith("sub") else -amount)
+                self.depth += amount if base.startswith("sub") else -amount
+            elif len(regs) >= 1 and regs[0] in self.frame_pointers and amount is not None:
+                # SUB SP, R7, #imm: back to a known distance below the self.frame pointer.
+                self.depth = self.frame_pointers[regs[0]] + (amount if base.startswith("sub") else -amount)
             else:
-                dynamic_note = dynamic_note or f"SP adjusted by a register at 0x{address:08x}"
+                self.dynamic_note = self.dynamic_note or f"SP adjusted by a register at 0x{address:08x}"
         elif dest == "sp" and base == "ldr" and len(operands) >= 2 and operands[1].startswith("[pc"):
             # `ldr sp, =_estack`: a new stack, nothing on it yet
-            depth, switched = 0, min(switched, address)
-            switches.append((address, image.word(((address + 4) & ~3) + (_imm(operands[-1]) or 0))))
+            self.depth, self.switched = 0, min(self.switched, address)
+            self.switches.append((address, self.image.word(((address + 4) & ~3) + (_imm(operands[-1]) or 0))))
         elif dest == "sp" and base == "mov" and len(operands) == 2:
-            if operands[1] in frame_pointers:
-                depth = frame_pointers[operands[1]]
-            elif operands[1] in literal_regs:
+            if operands[1] in self.frame_pointers:
+                self.depth = self.frame_pointers[operands[1]]
+            elif operands[1] in self.literal_regs:
                 # `ldr r12, =fault_stack_top; mov sp, r12`: onto another stack
-                depth, switched = 0, min(switched, address)
-                switches.append((address, literal_regs[operands[1]]))
+                self.depth, self.switched = 0, min(self.switched, address)
+                self.switches.append((address, self.literal_regs[operands[1]]))
             else:
-                dynamic_note = dynamic_note or f"SP set from {operands[1]} at 0x{address:08x}"
+                self.dynamic_note = self.dynamic_note or f"SP set from {operands[1]} at 0x{address:08x}"
         elif base == "msr" and dest == "msp":
             # MSR MSP, Rn in handler mode moves the current SP (ARM DDI 0403E B1.4.1): an
-            # exception handler switching to its own stack. From an unknown register the
-            # stack is unknown, so the frame is only a minimum.
+            # exception handler switching to its own stack. From an self.unknown register the
+            # stack is self.unknown, so the self.frame is only a minimum.
             source = operands[1] if len(operands) > 1 else ""
-            if source in literal_regs:
-                depth, switched = 0, min(switched, address)
-                switches.append((address, literal_regs[source]))
+            if source in self.literal_regs:
+                self.depth, self.switched = 0, min(self.switched, address)
+                self.switches.append((address, self.literal_regs[source]))
             else:
-                dynamic_note = dynamic_note or f"MSP set from {source} at 0x{address:08x}"
+                self.dynamic_note = self.dynamic_note or f"MSP set from {source} at 0x{address:08x}"
         elif base in ("str", "strd", "strb", "strh") and "[sp, #-" in ops and ops.endswith("]!"):
             # STR/STRD Rt, [SP, #-n]! (pre-indexed with write-back, A7.7.158/A7.7.163)
-            depth += -(_imm(ops.split("[", 1)[1]) or 0)
+            self.depth += -(_imm(ops.split("[", 1)[1]) or 0)
         elif (base in ("ldr", "ldrd") and "[sp]" in operands and operands[-1].startswith("#")
               and dest != "sp"):
-            depth -= _imm(operands[-1]) or 0
+            self.depth -= _imm(operands[-1]) or 0
         elif dest == "sp" and base not in ("cmp", "tst", "str", "strd", "stm"):
-            dynamic_note = dynamic_note or f"SP written by '{mnem} {ops}' at 0x{address:08x}"
-        if conditional and depth < before:
+            self.dynamic_note = self.dynamic_note or f"SP written by '{mnem} {ops}' at 0x{address:08x}"
+        if conditional and self.depth < before:
             # A release inside an IT block (`popeq {r4, pc}`) happens on one path only; the
-            # path that continues still holds the frame (ARM DDI 0403E A7.3.3).
-            depth = before
+            # path that continues still holds the self.frame (ARM DDI 0403E A7.3.3).
+            self.depth = before
         if base in ("mov", "add", "addw") and len(operands) >= 2 and operands[1] == "sp" and dest != "sp":
-            # MOV Rd, SP / ADD Rd, SP, #imm: a frame pointer at `depth - imm` below entry SP.
+            # MOV Rd, SP / ADD Rd, SP, #imm: a self.frame pointer at `self.depth - imm` below entry SP.
             offset = 0 if base == "mov" else (_imm(ops) or 0)
-            frame_pointers[dest] = depth - offset
-        elif (dest in frame_pointers and base in ("add", "adds", "sub", "subs")
+            self.frame_pointers[dest] = self.depth - offset
+        elif (dest in self.frame_pointers and base in ("add", "adds", "sub", "subs")
               and operands[-1].startswith("#") and operands[1:-1] in ([], [dest])):
-            # ADDS R7, #8 in a -O0 epilogue: the frame pointer moves, it is still known.
+            # ADDS R7, #8 in a -O0 epilogue: the self.frame pointer moves, it is still known.
             amount = _imm(operands[-1]) or 0
-            frame_pointers[dest] -= amount if base.startswith("add") else -amount
-        elif dest in frame_pointers and dest != "sp" and base not in ("str", "strd", "push", "cmp"):
-            frame_pointers.pop(dest, None)
-        frame = max(frame, depth)
+            self.frame_pointers[dest] -= amount if base.startswith("add") else -amount
+        elif dest in self.frame_pointers and dest != "sp" and base not in ("str", "strd", "push", "cmp"):
+            self.frame_pointers.pop(dest, None)
+        self.frame = max(self.frame, self.depth)
 
+
+    def _control(self, address: int, mnem: str, ops: str, operands: list[str], dest: str,
+                 base: str, conditional: bool) -> bool:
+        """Calls, branches, returns and every other write to PC; True when it was one."""
         # -- control flow -------------------------------------------------------------
         if base == "bl" or (base == "blx" and ops.startswith("#")):
             target = _imm(ops)
-            calls.append(CallSite(address, "call", (target & ~1,) if target is not None else (),
-                                  depth))
+            self.calls.append(CallSite(address, "call", (target & ~1,) if target is not None else (),
+                                  self.depth))
             for reg in _CALL_CLOBBERED:
-                kill(reg)
-            continue
+                self.kill(reg)
+            return True
         if base == "blx":
-            calls.append(_joined(_indirect(image, address, "indirect", dest, consts, tables, depth),
-                                 image, dest, joined))
+            self.calls.append(_joined(_indirect(self.image, address, "indirect", dest,
+                                                self.consts, self.tables, self.depth),
+                                      self.image, dest, self.joined))
             for reg in _CALL_CLOBBERED:
-                kill(reg)
-            continue
+                self.kill(reg)
+            return True
         if mnem in _BRANCHES or mnem in ("cbz", "cbnz"):
             target = _imm(operands[-1]) if mnem in ("cbz", "cbnz") else _imm(ops)
             if target is None:
-                unknown.append((address, f"branch without a target: {mnem} {ops}"))
-            elif start <= target < end:
-                depth_at.setdefault(target, depth)
+                self.unknown.append((address, f"branch without a target: {mnem} {ops}"))
+            elif self.start <= target < self.end:
+                self.depth_at.setdefault(target, self.depth)
             else:
-                calls.append(CallSite(address, "tail", (target,), depth))
+                self.calls.append(CallSite(address, "tail", (target,), self.depth))
             if mnem in _UNCONDITIONAL:
-                after_terminator = True
-            continue
+                self.after_terminator = True
+            return True
         if base == "bx":
             if dest != "lr":
-                calls.append(_joined(_indirect(image, address, "indirect-tail", dest, consts,
-                                               tables, depth), image, dest, joined))
-            after_terminator = not conditional
-            continue
+                self.calls.append(_joined(_indirect(self.image, address, "indirect-tail", dest, self.consts,
+                                               self.tables, self.depth), self.image, dest, self.joined))
+            self.after_terminator = not conditional
+            return True
         if base in ("pop", "ldm", "ldmia", "ldmfd") and "pc" in ops:
             if base != "pop" and dest not in ("sp!", "sp"):
                 # LDM Rn, {.., pc} from a register other than SP is a jump through memory.
-                calls.append(CallSite(address, "indirect-tail", (), depth))
-            after_terminator = not conditional
-            continue
+                self.calls.append(CallSite(address, "indirect-tail", (), self.depth))
+            self.after_terminator = not conditional
+            return True
         if base in ("tbb", "tbh"):
-            after_terminator = True
-            continue
+            self.after_terminator = True
+            return True
         if base == "ldr" and dest == "pc":
-            _load_pc(image, address, operands, consts, last_cmp, start, end, depth, depth_at,
-                     calls, unknown)
-            after_terminator = not conditional
-            continue
+            _load_pc(self.image, address, operands, self.consts, self.last_cmp, self.start,
+                     self.end, self.depth, self.depth_at, self.calls, self.unknown)
+            self.after_terminator = not conditional
+            return True
         if base == "mov" and dest == "pc":
             if operands[1] != "lr":
-                calls.append(_indirect(image, address, "indirect-tail", operands[1], consts,
-                                       tables, depth))
-            after_terminator = not conditional
-            continue
+                self.calls.append(_indirect(self.image, address, "indirect-tail", operands[1], self.consts,
+                                       self.tables, self.depth))
+            self.after_terminator = not conditional
+            return True
         if base in ("cmp", "cmp.w") and len(operands) == 2 and operands[1].startswith("#"):
-            last_cmp[dest] = _imm(operands[1]) or 0
+            self.last_cmp[dest] = _imm(operands[1]) or 0
         if dest == "pc" or (base in ("ldm", "ldmia", "ldmdb", "ldmfd") and "pc" in ops):
             # Any other write to PC (ADD PC, Rm; a load into PC this decoder has no rule
             # for) is a transfer it cannot classify: reported, never a skipped edge.
-            unknown.append((address, f"control transfer not classified: {mnem} {ops}"))
-            after_terminator = not conditional
-            continue
+            self.unknown.append((address, f"control transfer not classified: {mnem} {ops}"))
+            self.after_terminator = not conditional
+            return True
         if base in ("udf",):
-            after_terminator = True
-            continue
-        if base == "ldr" and len(operands) >= 2 and operands[1].startswith("[pc"):
-            literal_regs[dest] = image.word(((address + 4) & ~3) + (_imm(operands[-1]) or 0))
-        elif not conditional:
-            literal_regs.pop(dest, None)
-        if conditional and dest:
-            had = (consts[dest], *joined.get(dest, ())) if dest in consts else None
-            _track_constants(image, address, base, operands, ops, consts, tables, kill)
-            now = consts.get(dest)
-            kill(dest)
-            if had is not None and now is not None:
-                consts[dest] = had[0]
-                joined[dest] = tuple(dict.fromkeys((*had[1:], now)))
-            continue
-        _track_constants(image, address, base, operands, ops, consts, tables, kill)
+            self.after_terminator = True
+            return True
+        return False
 
-    fall = _fall_through(image, func, insns)
-    if fall is not None:
-        # Code that runs off its end into the next symbol (asm labels splitting one routine:
-        # pico-sdk's _reset_handler -> ... -> platform_entry) continues there: an edge.
-        calls.append(CallSite(fall, "tail", (end,), depth, "falls through"))
-    calls = [dataclasses.replace(site, other_stack=True) if site.site > switched else site
-             for site in calls]
-    count = sum(len(e[3]) if e[2] is None else 1 for e in insns)
-    return Decoded(function=func, calls=tuple(calls), frame=max(frame, 0),
-                   frame_dynamic=bool(dynamic_note), frame_note=dynamic_note,
-                   unknown=tuple(unknown), instructions=count, switches=tuple(switches))
+    def _constants(self, address: int, ops: str, operands: list[str], dest: str, base: str,
+                   conditional: bool) -> None:
+        """What the instruction leaves in its destination register."""
+        if base == "ldr" and len(operands) >= 2 and operands[1].startswith("[pc"):
+            self.literal_regs[dest] = self.image.word(((address + 4) & ~3) + (_imm(operands[-1]) or 0))
+        elif not conditional:
+            self.literal_regs.pop(dest, None)
+        if conditional and dest:
+            had = (self.consts[dest], *self.joined.get(dest, ())) if dest in self.consts else None
+            _track_constants(self.image, address, base, operands, ops, self.consts, self.tables,
+                             self.kill)
+            now = self.consts.get(dest)
+            self.kill(dest)
+            if had is not None and now is not None:
+                self.consts[dest] = had[0]
+                self.joined[dest] = tuple(dict.fromkeys((*had[1:], now)))
+            return
+        _track_constants(self.image, address, base, operands, ops, self.consts, self.tables,
+                             self.kill)
+
 
 
 def _walk_run(image: Image, listing: Listing, run: range, targets_inside: set[int],
