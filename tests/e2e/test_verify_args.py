@@ -21,7 +21,7 @@ EXPECTED_ERRORS = {
     ("UART0TX_IRQHandler", "freertos-blocking"): "xCommandID = 1",
     ("UART1RX_IRQHandler", "freertos-blocking"): "xCommandID = unknown",
     ("GPIO0_IRQHandler", "cmsis-rtos2-timeout"): "timeout = 10",
-    ("GPIO1_IRQHandler", "cmsis-rtos2-timeout"): "timeout = -1",
+    ("GPIO1_IRQHandler", "cmsis-rtos2-timeout"): "timeout = 0xffffffff",
 }
 EXPECTED_ALLOWED = {("UART0RX_IRQHandler", "xCommandID = 6"),
                     ("UART0RX_IRQHandler", "xCommandID = 8"),

@@ -244,7 +244,8 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
         """Whether the constant argument at this call makes the callee fine (models)."""
         rule, model = checks[edge.callee]
         value = constant_argument(image, graph.function(edge.caller), edge.site, rule.index)
-        shown = "unknown (not a constant at the call)" if value is None else f"{value}"
+        shown = ("unknown (not a constant at the call)" if value is None
+                 else f"{value}" if value < 0x10000 else f"0x{value:08x}")
         if rule.allows(value):
             return True, (f"{graph.function(edge.caller).name} calls {rule.function} at "
                           f"0x{edge.site:08x} with {rule.parameter} = {shown}: allowed by "
