@@ -98,12 +98,73 @@ def verify_firmware(target, source, env) -> int:
     write_atomically(Path(str(target[1])), json.dumps(sarif, indent=2) + "\n")
     write_atomically(Path(str(target[2])), report)
     print(report, end="")
-    failing = {"error": ("error",), "warning": ("error", "warning"), "never": ()}[policy.fail_on]
-    if any(f.severity in failing for f in result.findings):
+    if fails_build(json.loads(Path(str(target[0])).read_text()), policy):
+        # Not a failed action yet: the report and the manifest are made for this build too
+        # and say FAIL; the manifest step fails the build and renames the firmware.
         print(f"fwharden: error: {elf}: interrupt-safety check failed (policy fail_on = "
               f"\"{policy.fail_on}\"); see {target[2]}", file=sys.stderr)
-        return 1
     return 0
+
+
+# The files a person or a flash tool takes as the firmware. A rejected build keeps them
+# only as firmware.rejected.<ext>, so nothing named firmware.elf/.bin/.hex is ever old or
+# failed (issue 15: an old .bin beside a failed build got flashed).
+FLASHABLE = ("firmware.elf", "firmware.bin", "firmware.hex", "firmware.uf2")
+
+
+def rejected_name(path: Path) -> Path:
+    return path.with_name(path.name.replace("firmware.", "firmware.rejected.", 1))
+
+
+def fails_build(verify: dict, policy: HardenPolicy) -> bool:
+    """True when verify's findings fail the build under `policy.fail_on`."""
+    failing = {"error": ("error",), "warning": ("error", "warning"), "never": ()}[policy.fail_on]
+    return any(f.get("severity") in failing for f in verify.get("findings", []))
+
+
+def reject_firmware(build_dir: Path) -> list[Path]:
+    """Rename the flashable files of `build_dir` to firmware.rejected.*; the new names."""
+    moved = []
+    for name in FLASHABLE:
+        path = build_dir / name
+        if path.is_file():
+            os.replace(path, rejected_name(path))
+            moved.append(rejected_name(path))
+    return moved
+
+
+def manifest_matches(build_dir: Path) -> bool:
+    """True when manifest.json lists exactly the files beside it (size and SHA-256)."""
+    from fwharden.harden.report.manifest import sha256_file
+    try:
+        data = json.loads((build_dir / MANIFEST).read_text())
+        for item in data["artifacts"]:
+            path = build_dir / item["path"]
+            if not path.is_file() or path.stat().st_size != item["size"] or \
+                    sha256_file(path) != item["sha256"]:
+                return False
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
+def reject_failed_build(build_dir: Path) -> None:
+    """At the end of a `scons` run (atexit): when any step for `build_dir` failed, no
+    flashable file is left under its usual name, and a manifest that no longer describes
+    the files beside it (from an earlier build) is removed."""
+    import SCons.Script
+    failures = SCons.Script.GetBuildFailures()
+    inside = str(build_dir.resolve()) + os.sep
+    if not any(str(Path(str(f.node)).resolve()).startswith(inside) for f in failures
+               if f.node is not None):
+        return
+    moved = reject_firmware(build_dir)
+    manifest = build_dir / MANIFEST
+    if manifest.exists() and not manifest_matches(build_dir):
+        manifest.unlink()
+    if moved:
+        print(f"fwharden: build failed; kept as {', '.join(p.name for p in moved)} "
+              "(not for flashing)", file=sys.stderr)
 
 
 def located_in_build(result, elf: Path, profile: Profile, env):
@@ -203,7 +264,23 @@ def write_manifest(target, source, env) -> int:
     except HardenError as exc:
         print(f"fwharden: error: {exc}", file=sys.stderr)
         return 2
-    write_atomically(Path(str(target[0])), manifest_text(build_manifest(inputs)))
+    out = Path(str(target[0]))
+    policy: HardenPolicy | None = env.get("FWH_POLICY")
+    failed = policy is not None and fails_build(inputs.verify, policy)
+    if failed:
+        # The manifest of a rejected build lists the firmware under the names it now has.
+        reject_firmware(out.parent)
+        renamed = tuple(rejected_name(p) if p.name in FLASHABLE else p for p in artifacts)
+        inputs = dataclasses.replace(inputs, artifacts=renamed)
+    else:
+        for name in FLASHABLE:  # a rejected firmware of an earlier build is not this one
+            rejected_name(out.parent / name).unlink(missing_ok=True)
+    write_atomically(out, manifest_text(build_manifest(inputs)))
+    if failed:
+        print(f"fwharden: error: {out.parent}: build rejected by verify (fail_on = "
+              f"\"{policy.fail_on}\"); the firmware is kept as firmware.rejected.* only",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -43,6 +43,7 @@ from fwharden.scons.actions import (
     discard_manifest,
     html_report,
     patch_firmware,
+    reject_failed_build,
     report_usage,
     run_in,
     run_in_qemu,
@@ -202,7 +203,9 @@ def firmware(env, project_file: str = "firmware.toml"):
         FWH_PROFILE=profile, FWH_PROJECT_NAME=project.name, FWH_TOOLS=tools,
         FWH_FLAGS=(tuple(env["CCFLAGS"]), tuple(env["CPPDEFINES"]), tuple(env["LINKFLAGS"]),
                    tuple(env["FWH_LIBS"])),
-        FWH_ROOT=str(root), FWH_ARTIFACT_COUNT=len(artifacts))
+        FWH_ROOT=str(root), FWH_ARTIFACT_COUNT=len(artifacts), FWH_POLICY=project.harden)
+    # Any failed step: no firmware.elf/.bin/.hex that looks current (actions.py).
+    atexit.register(reject_failed_build, build_dir)
     dist_dir = root / "dist" / f"{project.name}-{profile.name}"
     shipped = [*artifacts, manifest[0]]
     dist = env.Command([str(dist_dir / Path(str(node)).name) for node in shipped], shipped,
