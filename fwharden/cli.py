@@ -198,6 +198,28 @@ def _board_from_manifest(elf: Path) -> str:
                           "NAME") from None
 
 
+def cmd_diff(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.harden.report.diff import (
+        describe_diff,
+        describe_diff_markdown,
+        diff_builds,
+        growth_violations,
+        load_build,
+        parse_threshold,
+    )
+    thresholds = [parse_threshold(t) for t in args.fail_on_growth or ()]
+    diff = diff_builds(load_build(Path(args.old)), load_build(Path(args.new)))
+    violations = growth_violations(diff, thresholds)
+    diff["growth"] = {"limits": [t.describe() for t in thresholds], "over": violations}
+    if args.json:
+        write_output(args.json, json.dumps(diff, indent=2, sort_keys=True) + "\n")
+    text = describe_diff_markdown(diff) if args.markdown else describe_diff(diff)
+    (sys.stderr if args.json == "-" else sys.stdout).write(text)
+    for line in violations:
+        print(f"fwharden: error: {line}", file=sys.stderr)
+    return 1 if violations else 0
+
+
 def cmd_import_makefile(args: argparse.Namespace, out: Writer) -> int:
     makefile = Path(args.makefile)
     overrides = {}
@@ -380,6 +402,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("elf")
     p.add_argument("--board", help="board profile (default: from manifest.json beside the ELF)")
     p.set_defaults(func=cmd_size)
+
+    p = sub.add_parser("diff", help="compare two builds: memory, stacks, findings (for a PR)")
+    p.add_argument("old", help="build directory (build/<board>) or manifest.json before")
+    p.add_argument("new", help="build directory or manifest.json after")
+    p.add_argument("--json", metavar="OUT", help="write the comparison as JSON ('-': stdout)")
+    p.add_argument("--markdown", action="store_true",
+                   help="Markdown for a pull-request comment instead of text")
+    p.add_argument("--fail-on-growth", action="append", metavar="[NAME=]N[%]",
+                   help="exit 1 when a region or stack grows by more than N bytes or N%% "
+                   "(repeatable; NAME limits it to one region, or the isr/thread stack)")
+    p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser("import-makefile", parents=[shared],
                        help="write firmware.toml + SConstruct for a Makefile project")
