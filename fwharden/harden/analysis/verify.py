@@ -27,6 +27,12 @@ from fwharden.harden.analysis.bounds import (
 )
 from fwharden.harden.analysis.callgraph import CallGraph, Edge
 from fwharden.harden.analysis.frames import FrameSize
+from fwharden.harden.analysis.indirect import (
+    address_taken,
+    apply_handler_keys,
+    snippet,
+    unused_keys,
+)
 from fwharden.harden.analysis.installed import RunTime, runtime_roots
 from fwharden.harden.analysis.models import (
     apply_models,
@@ -178,6 +184,7 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     roots = list(table.roots)
     graph.expand([r.function for r in roots] + ([table.thread.function] if table.thread else []))
     runtime = _add_runtime_roots(image, graph, table, roots)
+    handler_keys = apply_handler_keys(graph, [r.function for r in roots])
     models = apply_models(image, graph, dict(policy.recursion))
     rules = rule_set(policy.forbid, policy.allow)
     allowed = {a: hit for a in graph.edges
@@ -207,6 +214,13 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     for problem in runtime.problems:
         findings.append(_finding("vector-moved", severity, "-", (problem.function,), "-",
                                  problem.site, f"{problem.function}: {problem.message}"))
+    for message in unused_keys(graph, [r.function for r in roots], handler_keys):
+        findings.append(_finding("unused-setting", severity, "-", (), "-", None, message))
+    # Vector-table words are addresses too; handlers and the reset entry are no callbacks.
+    entries = {r.function.address for r in roots} | (
+        {table.thread.function.address} if table.thread else set())
+    candidates = [f for f in (address_taken(image) if any(graph.unresolved.values()) else [])
+                  if f.address not in entries]
     for message in models.warnings:
         findings.append(_finding("unused-setting", severity, "-", (), "-", None, message))
     for key in models.unused_keys():
@@ -262,7 +276,7 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     for root in sorted(roots, key=lambda r: r.kind == "trap-entry"):
         seen_sites: set[tuple[str, str, int | None]] = set()
         for finding in _root_findings(graph, depths, frames, root, verdicts, severity,
-                                      allowed, arguments):
+                                      allowed, arguments, candidates):
             key = (finding.rule, finding.callee, finding.site)
             if key not in seen_sites:
                 seen_sites.add(key)
@@ -340,7 +354,8 @@ def _finding(rule: str, severity: dict[str, str], root: str, path: tuple[str, ..
 def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize], root: Root,
                    verdicts: dict, severity: dict[str, str],
                    allowed: dict[int, tuple[str, str]] | None = None,
-                   arguments: dict | None = None) -> list[Finding]:
+                   arguments: dict | None = None,
+                   candidates: list | None = None) -> list[Finding]:
     """Breadth-first from the root: the shortest path to each problem, deterministic order.
     The walk does not continue into a forbidden function: its insides are its own problem."""
     start = root.function.address
@@ -386,7 +401,8 @@ def _root_findings(graph: CallGraph, depths: Depths, frames: dict[int, FrameSize
             out.append(_finding("indirect-call", severity, root.name, path_to(address),
                                 "<indirect>", site.site,
                                 f"indirect {kind} in {func.name} at 0x{site.site:08x} "
-                                "with no known targets"))
+                                f"with no known targets; "
+                                f"{snippet(site.site, func.name, candidates or [])}"))
         for site, target in graph.unknown_targets.get(address, []):
             out.append(_finding("unknown-target", severity, root.name, path_to(address),
                                 f"0x{target:08x}", site,
