@@ -184,7 +184,16 @@ def cmd_size(args: argparse.Namespace, out: Writer) -> int:
     usage = region_usage(elf, load_profile(board))
     rows = [{"region": u.name, "origin": u.origin, "length": u.length, "used": u.used,
              "percent": round(u.percent, 2)} for u in usage]
-    out.emit(rows, describe_usage(usage))
+    if not args.symbols:
+        out.emit(rows, describe_usage(usage))
+        return 0
+    from fwharden.harden.report.symbols import describe_symbols, region_symbols, symbols_to_dict
+    if args.top < 1:
+        raise HardenError(f"--top {args.top}: must be at least 1")
+    symbols = region_symbols(elf, load_profile(board), args.top, {u.name: u.used for u in usage})
+    data = [row | {key: item[key] for key in ("in_symbols", "unattributed", "symbols")}
+            for row, item in zip(rows, symbols_to_dict(symbols), strict=True)]
+    out.emit(data, describe_usage(usage) + "\n" + describe_symbols(symbols))
     return 0
 
 
@@ -401,6 +410,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("size", parents=[shared], help="memory use per region of a firmware")
     p.add_argument("elf")
     p.add_argument("--board", help="board profile (default: from manifest.json beside the ELF)")
+    p.add_argument("--symbols", action="store_true",
+                   help="also the largest functions and objects of each region")
+    p.add_argument("--top", type=int, default=10, metavar="N",
+                   help="how many symbols per region with --symbols (default: 10)")
     p.set_defaults(func=cmd_size)
 
     p = sub.add_parser("diff", help="compare two builds: memory, stacks, findings (for a PR)")

@@ -202,6 +202,7 @@ def html_report(target, source, env) -> int:
     """SCons action: the self-contained HTML report."""
     from fwharden.harden import placed_sections, region_usage
     from fwharden.harden.report.html import render_html
+    from fwharden.harden.report.symbols import region_symbols, symbols_to_dict
     profile: Profile = env["FWH_PROFILE"]
     elf = Path(str(source[0]))
     try:
@@ -209,12 +210,15 @@ def html_report(target, source, env) -> int:
         usage = region_usage(elf, profile)
         sections = [dataclasses.asdict(s) for s in placed_sections(elf)]
         stacks = stack_spans(elf)
+        symbols = symbols_to_dict(region_symbols(elf, profile, 10,
+                                                 {u.name: u.used for u in usage}))
     except HardenError as exc:
         print(f"fwharden: error: {exc}", file=sys.stderr)
         return 2
     regions = [usage_row(u) for u in usage]
     write_atomically(Path(str(target[0])), render_html(env["FWH_PROJECT_NAME"], profile.name,
-                                                       verify, regions, sections, stacks))
+                                                       verify, regions, sections, stacks,
+                                                       symbols))
     return 0
 
 

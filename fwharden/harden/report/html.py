@@ -13,8 +13,9 @@ from typing import Any
 
 WIDTH = 700
 ROW = 34
-COLORS = {"code": "#4e79a7", "data": "#f28e2b", "bss": "#edc948", "other": "#9c755f",
-          "stack": "#59a14f", "guard": "#e15759", "watermark": "#b6e3a8", "stackmap": "#af7aa1"}
+COLORS = {"code": "#4e79a7", "data": "#f28e2b", "bss": "#edc948", "heap": "#76b7b2",
+          "other": "#9c755f", "stack": "#59a14f", "guard": "#e15759", "watermark": "#b6e3a8",
+          "stackmap": "#af7aa1"}
 
 
 def _kind(name: str) -> str:
@@ -24,7 +25,9 @@ def _kind(name: str) -> str:
         return "stackmap"
     if name in (".data", ".rodata", ".init_array", ".ARM.exidx", ".ARM.extab"):
         return "data"
-    if name in (".bss", ".noinit", ".heap", ".fwh_mirror"):
+    if name == ".heap":  # its own colour: a reader must tell the heap from zeroed data
+        return "heap"
+    if name in (".bss", ".noinit", ".fwh_mirror"):
         return "bss"
     return "other"
 
@@ -81,13 +84,95 @@ def _memory_map(regions: list[dict[str, Any]], sections: list[dict[str, Any]],
                          f'{size} B</title></rect>')
         parts.append(f'<text x="{170 + WIDTH + 6}" y="{y + 15}" class="label">'
                      f'{region["percent"]:.1f}% used</text>')
-    legend_y = 10 + len(regions) * ROW + 12
-    for index, (kind, color) in enumerate(COLORS.items()):
-        x = 170 + index * 105
-        parts.append(f'<rect x="{x}" y="{legend_y - 10}" width="12" height="12" fill="{color}"/>'
-                     f'<text x="{x + 16}" y="{legend_y}" class="label">{kind}</text>')
     parts.append("</svg>")
-    return "\n".join(parts)
+    return "\n".join(parts) + _legend()
+
+
+def _legend() -> str:
+    """HTML, not SVG: it wraps to the window (an SVG legend was cut off at 1280 px)."""
+    items = "".join(f'<span class=key><i style="background:{color}"></i>{kind}</span>'
+                    for kind, color in COLORS.items())
+    return f"<div class=legend>{items}</div>"
+
+
+def describe_bound(check: dict[str, Any] | None, key: str = "worst_case") -> str:
+    """A worst case as words that cannot contradict themselves: "unbounded" alone (the
+    bytes found are a minimum, said so), "at least N B", or "N B (exact)"."""
+    if not check:
+        return "not checked"
+    kind, value = check.get("kind"), check.get(key)
+    if kind == "unbounded":
+        return f"unbounded (no static bound; at least {value} B)" if value else "unbounded"
+    if kind == "at_least":
+        return f"at least {value} B"
+    return f"{value} B (exact)"
+
+
+def _stack_summary(verify: dict[str, Any]) -> str:
+    """One line per stack: worst case, size, margin, in words (also in the table)."""
+    rows = [("interrupt stack", verify.get("isr_stack")), ("thread stack",
+                                                           verify.get("thread_stack"))]
+    rows += [(o.get("name", "stack"), o) for o in verify.get("other_stacks") or []]
+    out = []
+    for label, check in rows:
+        if not check:
+            out.append(f"<li>{escape(label)}: not checked</li>")
+            continue
+        size = check.get("size")
+        margin = check.get("margin")
+        over = margin is not None and margin < 0
+        out.append(f'<li class="{"error" if over or check.get("kind") == "unbounded" else ""}">'
+                   f"<b>{escape(label)}</b>: worst case {escape(describe_bound(check))} of "
+                   f"{size if size is not None else '?'} B"
+                   + ("" if margin is None else f", margin {margin} B") + "</li>")
+    return "<ul class=stacks>" + "".join(out) + "</ul>"
+
+
+def _table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table class="{cls}"><tr>{head}</tr>{body}</table>'
+
+
+def _sections_table(sections: list[dict[str, Any]], stacks: list[dict[str, Any]]) -> str:
+    rows = [[f'<i class=sw style="background:{COLORS[_kind(s["name"])]}"></i>'
+             f'{escape(s["name"])}', f'0x{s["address"]:08x}',
+             f'0x{s["load_address"]:08x}' if s.get("load_address") not in (None, s["address"])
+             else "", f'{s["size"]} B'] for s in sections]
+    for stack in stacks:
+        for part in ("guard", "stack"):
+            area = stack[part]
+            rows.append([f'<i class=sw style="background:{COLORS[part]}"></i>'
+                         f'{escape(stack["name"])} {part}', f'0x{area["start"]:08x}', "",
+                         f'{area["size"]} B'])
+    return _table(["section", "address", "stored at", "size"], rows, "num")
+
+
+def _interrupt_table(verify: dict[str, Any]) -> str:
+    rows = []
+    for i in verify.get("interrupts", []):
+        bound = i["stack"]
+        path = " &rarr; ".join(f'{escape(p["function"])} ({p["frame"]} B)'
+                               for p in i.get("deepest_path", []))
+        rows.append([escape(i["name"]), escape(", ".join(i.get("labels", [])[:3])),
+                     escape(describe_bound({"worst_case": bound["bytes"],
+                                            "kind": bound["kind"]})), path])
+    return _table(["handler", "vector", "stack", "deepest path"], rows)
+
+
+def _symbols_tables(symbols: list[dict[str, Any]] | None) -> str:
+    if not symbols:
+        return "<p>No symbol sizes.</p>"
+    out = []
+    for region in symbols:
+        if not region["symbols"]:
+            continue
+        rows = [[f'{s["size"]} B', escape(s["kind"]), escape(s["name"]), escape(s["section"])]
+                for s in region["symbols"]]
+        rows.append([f'{region["unattributed"]} B', "", "not in a sized symbol", ""])
+        out.append(f'<h3>{escape(region["region"])} ({region["used"]} B used)</h3>'
+                   + _table(["size", "kind", "symbol", "section"], rows, "num"))
+    return "\n".join(out)
 
 
 def _stack_block(stacks: list[dict[str, Any]]) -> str:
@@ -140,8 +225,7 @@ def _interrupt_bars(verify: dict[str, Any]) -> str:
         parts.append(f'<text x="0" y="{y + 14}" class="label">{label}</text>')
         parts.append(f'<rect x="290" y="{y}" width="{max(width, 1):.1f}" height="18" '
                      f'fill="{color}"/>')
-        shown = "unbounded" if bound["kind"] == "unbounded" else (
-            f'{">= " if bound["kind"] == "at_least" else ""}{bound["bytes"]} B')
+        shown = describe_bound({"worst_case": bound["bytes"], "kind": bound["kind"]})
         parts.append(f'<text x="{296 + max(width, 1):.1f}" y="{y + 14}" class="label">'
                      f'{shown}</text>')
     if size:
@@ -172,10 +256,9 @@ def _findings(verify: dict[str, Any]) -> str:
 
 
 def render_html(project: str, board: str, verify: dict[str, Any], regions: list[dict[str, Any]],
-                sections: list[dict[str, Any]], stacks: list[dict[str, Any]]) -> str:
+                sections: list[dict[str, Any]], stacks: list[dict[str, Any]],
+                symbols: list[dict[str, Any]] | None = None) -> str:
     verdict = verify.get("verdict", "fail")
-    isr = verify.get("isr_stack") or {}
-    margin = isr.get("margin")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -191,20 +274,33 @@ h1 {{ font-size: 22px; }} h2 {{ font-size: 17px; margin-top: 28px; }}
 .warning b {{ color: #b26a00; }} .src {{ font-family: monospace; color: #555; }}
 .path {{ font-family: monospace; }} .why {{ color: #666; font-size: 13px; }}
 .ok {{ color: #2e7d32; }}
+.legend {{ margin: 4px 0 0 170px; max-width: 900px; }}
+.key {{ display: inline-block; margin: 0 14px 4px 0; font-size: 12px; }}
+.key i, i.sw {{ display: inline-block; width: 12px; height: 12px; margin-right: 4px;
+  vertical-align: -1px; }}
+table {{ border-collapse: collapse; font-size: 13px; margin: 6px 0 12px; }}
+th, td {{ border: 1px solid #ddd; padding: 3px 8px; text-align: left; }}
+table.num td:first-child + td, table.num td:nth-child(n+2) {{ font-family: monospace; }}
+.stacks li.error b {{ color: #c62828; }}
 </style>
 </head>
 <body>
 <h1>{escape(project)} on {escape(board)} <span class="verdict">{verdict.upper()}</span></h1>
-<p>Interrupt stack: worst case {isr.get("worst_case", "?")} B ({escape(str(isr.get("kind", "?")))})
-of {isr.get("size", "?")} B{"" if margin is None else f", margin {margin} B"}.</p>
+{_stack_summary(verify)}
+<h2>Findings</h2>
+{_findings(verify)}
 <h2>Memory map</h2>
 {_memory_map(regions, sections, stacks)}
+<details><summary>Sections and stacks by address</summary>
+{_sections_table(sections, stacks)}
+</details>
 <h2>Stacks, guards (red) and watermark spans</h2>
 {_stack_block(stacks)}
 <h2>Interrupt stack use per handler</h2>
 {_interrupt_bars(verify)}
-<h2>Findings</h2>
-{_findings(verify)}
+{_interrupt_table(verify)}
+<h2>Largest symbols per region</h2>
+{_symbols_tables(symbols)}
 </body>
 </html>
 """
