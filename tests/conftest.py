@@ -17,7 +17,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 FIRMWARE = Path(__file__).resolve().parent / "firmware"
 
 ARM_BOARDS = ("stm32h743", "stm32f407", "imxrt1064", "mps2-an386", "mps2-an500", "microbit",
-              "lm3s6965evb", "mps2-an505", "netduinoplus2")
+              "lm3s6965evb", "mps2-an505", "netduinoplus2", "rp2040")
 RISCV_BOARDS = ("gd32vf103", "fe310", "sifive-e")
 ALL_BOARDS = ARM_BOARDS + RISCV_BOARDS
 # Boards QEMU runs (a [qemu] table): the runtime is proven on each of them.

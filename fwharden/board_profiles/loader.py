@@ -60,6 +60,7 @@ PROFILE_SCHEMA: dict[str, Any] = {
         "bss": str,
         "heap": str,
         "heap_size": Size,
+        "boot2": str,
     },
     "stacks": {
         "region": str,
@@ -70,7 +71,7 @@ PROFILE_SCHEMA: dict[str, Any] = {
         "layout": str,
     },
     "qemu": {"machine": str, "binary": str, "console": str},
-    "console": {"kind": str, "uart": str, "base": Size},
+    "console": {"kind": str, "uart": str, "base": Size, "setup": str},
     "flash": FLASH_SCHEMA,
     "debug": DEBUG_SCHEMA,
 }
@@ -86,9 +87,19 @@ ARM_CORES = {
 }
 FLOAT_ABIS = ("soft", "softfp", "hard")
 CONTROLLERS = {"arm": ("nvic",), "riscv": ("clint", "eclic", "plic")}
-PROTECTIONS = {"arm": ("pmsav7", "pmsav8", "none"), "riscv": ("pmp", "none")}
-# PMSAv8 is the ARMv8-M MPU (and its stack-limit registers); the other cores have none.
-PMSAV8_ARCHES = ("armv8-m.main",)
+PROTECTIONS = {"arm": ("pmsav6", "pmsav7", "pmsav8", "none"), "riscv": ("pmp", "none")}
+# Which MPU each architecture has: PMSAv6 is the optional ARMv6-M MPU (DDI 0419E B3.5),
+# PMSAv7 the ARMv7-M one (DDI 0403E B3.5), PMSAv8 the ARMv8-M one with its stack limits.
+PMSA_ARCHES = {"pmsav6": ("armv6-m",), "pmsav7": ("armv7-m", "armv7e-m"),
+               "pmsav8": ("armv8-m.main",)}
+# ARMv6-M MPU_RASR.SIZE values below 7 are reserved: a region is at least 256 bytes
+# (DDI 0419E B3.5.9). ARMv7-M allows 32 (DDI 0403E B3.5.8).
+PMSA_MIN_REGION = {"pmsav6": 256, "pmsav7": 32, "pmsav8": 32}
+# Second-stage boots fwharden writes (runtime/<name>/boot2.S) and the console set-ups
+# (runtime/<name>/console_setup.c).
+BOOT2_KINDS = ("rp2040",)
+CONSOLE_SETUPS = ("rp2040",)
+BOOT2_SIZE = {"rp2040": 256}
 STACK_LAYOUTS = ("top", "flip")
 CONSOLES = ("semihosting", "uart")
 # ARMv7-M NVIC: at most 496 external interrupts (ARM DDI 0403E B3.4.1).
@@ -259,10 +270,10 @@ def _cpu(req: _Required, path: Path) -> Cpu:
 def _protection(req: _Required, cpu: Cpu, path: Path) -> Protection:
     kind = _choice(path, "protection.kind", req.get("protection.kind", str),
                    PROTECTIONS[cpu.family])
-    if (kind == "pmsav8") != (cpu.arch in PMSAV8_ARCHES) and kind != "none":
+    if kind in PMSA_ARCHES and cpu.arch not in PMSA_ARCHES[kind]:
         raise ProfileError(path, "protection.kind", f"{cpu.arch} has no {kind} MPU",
                            'use "pmsav8" on ARMv8-M Mainline, "pmsav7" on ARMv7-M, '
-                           'else "none"')
+                           '"pmsav6" on an ARMv6-M core with the MPU option, else "none"')
     regions = req.opt("protection.regions", int, 0)
     if kind != "none" and regions < 2:
         raise ProfileError(path, "protection.regions",
@@ -365,6 +376,7 @@ def _placement(req: _Required, memory: tuple[MemoryRegion, ...]) -> Placement:
         bss=req.opt("placement.bss", str, data),
         heap=req.opt("placement.heap", str, data),
         heap_size=req.opt("placement.heap_size", Size, 0),
+        boot2=req.opt("placement.boot2", str, ""),
     )
 
 
@@ -392,7 +404,10 @@ def _console(req: _Required, path: Path) -> Console:
     if not 0 <= base <= 0xFFFFFFFF:  # pasted into the runtime's C as a 32-bit address
         raise ProfileError(path, "console.base", f"{base:#x} is outside the 32-bit address "
                            "space", "give the UART's base address, e.g. 0x40004000")
-    return Console(kind=kind, uart=uart, base=base)
+    setup = req.opt("console.setup", str, "")
+    if setup:
+        _choice(path, "console.setup", setup, CONSOLE_SETUPS)
+    return Console(kind=kind, uart=uart, base=base, setup=setup)
 
 
 def _qemu(req: _Required) -> Qemu | None:
@@ -425,6 +440,8 @@ def check_semantics(profile: Profile, path: Path) -> None:
             raise ProfileError(path, key, f"region '{region}' is not '{need}'",
                                f"place it in a region with attribute '{need}'")
     boot = profile.region(place.boot)
+    if place.boot2:
+        _check_boot2(profile, path)
     if not boot.contains(place.boot_address, profile.vector_count * 4):
         raise ProfileError(path, "placement.boot_address",
                            f"0x{place.boot_address:08x} does not leave room for the vector "
@@ -439,6 +456,22 @@ def check_semantics(profile: Profile, path: Path) -> None:
     _check_stacks(profile, path)
     if profile.qemu is not None:
         _choice(path, "qemu.console", profile.qemu.console, CONSOLES)
+
+
+def _check_boot2(profile: Profile, path: Path) -> None:
+    """A second-stage boot fills the start of the boot region; the vector table follows
+    it (the RP2040's boot2 vectors through the table at flash + 0x100, datasheet 2.8.1)."""
+    place = profile.placement
+    _choice(path, "placement.boot2", place.boot2, BOOT2_KINDS)
+    if profile.cpu.family != "arm":
+        raise ProfileError(path, "placement.boot2", f"'{place.boot2}' is an Arm boot2",
+                           "remove placement.boot2")
+    want = profile.region(place.boot).origin + BOOT2_SIZE[place.boot2]
+    if place.boot_address != want:
+        raise ProfileError(path, "placement.boot_address",
+                           f"0x{place.boot_address:08x} is not right after the "
+                           f"{BOOT2_SIZE[place.boot2]}-byte boot2",
+                           f"set placement.boot_address = 0x{want:08X}")
 
 
 def _check_stacks(profile: Profile, path: Path) -> None:
@@ -477,9 +510,12 @@ def _check_guard(profile: Profile, path: Path) -> None:
     if not is_power_of_two(guard):
         raise ProfileError(path, "stacks.guard_size", f"{guard} is not a power of two",
                            "MPU regions and PMP NAPOT ranges are powers of two; use e.g. 128")
-    if kind in ("pmsav7", "pmsav8") and guard < 32:
-        raise ProfileError(path, "stacks.guard_size", f"{guard} is below the 32-byte MPU minimum",
-                           "use 32 or more (ARM DDI 0403E B3.5.8)")
+    if kind in PMSA_MIN_REGION and guard < PMSA_MIN_REGION[kind]:
+        minimum = PMSA_MIN_REGION[kind]
+        where = "ARM DDI 0419E B3.5.9" if kind == "pmsav6" else "ARM DDI 0403E B3.5.8"
+        raise ProfileError(path, "stacks.guard_size",
+                           f"{guard} is below the {minimum}-byte MPU minimum ({kind})",
+                           f"use {minimum} or more ({where})")
     if kind == "pmp" and guard < max(8, profile.protection.granularity):
         raise ProfileError(path, "stacks.guard_size",
                            f"{guard} is below the NAPOT minimum of "

@@ -81,8 +81,9 @@ class MemoryRegion:
 class Protection:
     """The memory-protection hardware that enforces stack guards.
 
-    kind: "pmsav7" (ARMv7-M MPU), "pmsav8" (ARMv8-M MPU, with the MSPLIM/PSPLIM stack
-    limits), "pmp" (RISC-V physical memory protection) or "none"
+    kind: "pmsav6" (the optional ARMv6-M MPU, e.g. the RP2040's Cortex-M0+: regions of at
+    least 256 bytes, DDI 0419E B3.5), "pmsav7" (ARMv7-M MPU), "pmsav8" (ARMv8-M MPU,
+    with the MSPLIM/PSPLIM stack limits), "pmp" (RISC-V physical memory protection) or "none"
     (guards are then only a painted no-go zone that software checks).
     """
 
@@ -136,6 +137,9 @@ class Placement:
     bss: str
     heap: str
     heap_size: int
+    # A second-stage boot the boot ROM loads from the start of the boot region ("rp2040":
+    # 256 bytes with a CRC32, RP2040 datasheet 2.8.1.3); the vector table follows it.
+    boot2: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,9 @@ class Console:
     kind: str = "none"
     uart: str = ""
     base: int = 0
+    # Resets, clocks and pins the runtime sets up before its first character ("rp2040":
+    # runtime/rp2040/console_setup.c); empty = the application or QEMU has done it.
+    setup: str = ""
 
 
 @dataclass(frozen=True)

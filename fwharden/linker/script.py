@@ -188,6 +188,7 @@ def _sections(layout: Layout, tinygo: bool = False) -> str:
             "  {",
         ]
     else:
+        out += _boot2(layout)
         out += [
             f"  /* == Vector table: at the boot address, aligned to {p.vector_align} for VTOR == */",
             f"  .isr_vector {_hex(p.placement.boot_address)} :",
@@ -332,6 +333,26 @@ def _sections(layout: Layout, tinygo: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
+def _boot2(layout: Layout) -> list[str]:
+    """The second-stage boot the boot ROM loads from the start of the boot region (RP2040:
+    256 bytes with their CRC32, datasheet 2.8.1.3; the build generates fwh_boot2.c)."""
+    p = layout.profile
+    if not p.placement.boot2:
+        return []
+    boot = layout.memory_name(p.placement.boot)
+    return [
+        f"  /* == {p.placement.boot2} boot2: the boot ROM checks its CRC and runs it; it",
+        f"        vectors through the table at {_hex(p.placement.boot_address)} == */",
+        f"  .boot2 ORIGIN({boot}) :",
+        "  {",
+        "    __fwh_boot2_start = .;",
+        "    KEEP(*(.boot2))",
+        "    __fwh_boot2_end = .;",
+        f"  }} > {boot}",
+        "",
+    ]
+
+
 def _stack_section(layout: Layout) -> Iterator[str]:
     """The stack block as one NOLOAD section, so nothing else is ever placed in it."""
     yield "  /* == Stack block: guards and stacks at fixed addresses (see the header) == */"
@@ -403,6 +424,11 @@ def _asserts(layout: Layout, tinygo: bool = False, vector_entries: int | None = 
     if p.cpu.family == "arm":
         lines.append(f"ASSERT(__fwh_vectors_start == {_hex(p.placement.boot_address)}, "
                      '"BUG(fwharden): vector table not at the boot address");')
+    if p.placement.boot2:
+        size = p.placement.boot_address - p.region(p.placement.boot).origin
+        lines.append(f"ASSERT(__fwh_boot2_end - __fwh_boot2_start == {size}, "
+                     f'"ERROR(fwharden): the {p.placement.boot2} boot2 is not {size} bytes; '
+                     'fix: link the fwh_boot2.c the build generates and no other .boot2");')
     for block in layout.stacks:
         n = block.name
         lines += [

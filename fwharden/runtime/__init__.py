@@ -18,9 +18,16 @@ _SOURCES = {
 }
 
 
-def runtime_sources(family: str) -> list[Path]:
-    """Start-up and console sources for `family` ("arm" or "riscv")."""
-    return [RUNTIME_DIR / name for name in _SOURCES[family]]
+def runtime_sources(family: str, console_setup: str = "") -> list[Path]:
+    """Start-up and console sources for `family` ("arm" or "riscv"), and the board's
+    console set-up (resets, clocks, pins) when the profile names one."""
+    extra = (f"{console_setup}/console_setup.c",) if console_setup else ()
+    return [RUNTIME_DIR / name for name in (*_SOURCES[family], *extra)]
+
+
+def boot2_source(kind: str) -> Path:
+    """The second-stage boot assembly for placement.boot2 = `kind` (e.g. "rp2040")."""
+    return RUNTIME_DIR / kind / "boot2.S"
 
 
 def include_dir() -> Path:

@@ -37,6 +37,7 @@ from fwharden.linker import (
 )
 from fwharden.linker.vectors import vector_entries
 from fwharden.runtime import include_dir, runtime_sources
+from fwharden.scons import images
 from fwharden.scons.actions import (
     check_handlers,
     copy_all,
@@ -179,6 +180,7 @@ def firmware(env, project_file: str = "firmware.toml"):
                          Action("$FWH_OBJCOPYCOM", "$FWH_OBJCOPYCOMSTR"), FWH_OBJCOPY_FORMAT="binary")
     ihex = env.Command(f"{rel_build}/firmware.hex", elf,
                        Action("$FWH_OBJCOPYCOM", "$FWH_OBJCOPYCOMSTR"), FWH_OBJCOPY_FORMAT="ihex")
+    boot_images = images.image_artifacts(env, profile, elf, rel_build)
     usage = env.Command(f"{rel_build}/memory-usage.txt", elf,
                         Action(report_usage, "Memory usage $TARGET"), FWH_PROFILE=profile)
     # The regions come from the profile, not the ELF: a changed map must redo the table.
@@ -190,8 +192,8 @@ def firmware(env, project_file: str = "firmware.toml"):
     report = env.Command(f"{rel_build}/report.html", [elf, verified[0]],
                          Action(html_report, "HTML report $TARGET"), FWH_PROFILE=profile,
                          FWH_PROJECT_NAME=project.name)
-    artifacts = [elf[0], binary[0], ihex[0], map_file, report[0], *verified, usage[0],
-                 script_node[0]]
+    artifacts = [elf[0], binary[0], ihex[0], *boot_images, map_file, report[0], *verified,
+                 usage[0], script_node[0]]
     # Any step that makes an artifact first removes manifest.json (written last): a build
     # stopped anywhere never leaves an old manifest beside new files.
     env.AddPreAction([*dict.fromkeys([linked[0], *(a for a in artifacts if a is not map_file)])],
@@ -213,8 +215,8 @@ def firmware(env, project_file: str = "firmware.toml"):
     env.Alias("dist", dist)
     env.Clean(dist, str(dist_dir))
     cdb = env.CompilationDatabase(str(root / "compile_commands.json"))
-    targets = [*dict.fromkeys([linked[0], elf[0]]), binary, ihex, usage, verified, report,
-               manifest, cdb]
+    targets = [*dict.fromkeys([linked[0], elf[0]]), binary, ihex, *boot_images, usage, verified,
+               report, manifest, cdb]
     if profile.qemu is not None:
         timeout = float(env["FWH_ARGS"].get("run_timeout", 30))
         run = env.Alias("run", elf, Action(run_in_qemu, "Run $SOURCE in QEMU"), FWH_PROFILE=profile,
@@ -289,16 +291,17 @@ def _generated_build(env, project: Project, profile: Profile, settings, tools, l
     # The project's objects, for the check that every handler it defines is installed.
     own = tuple((o.abspath, str(s), os.path.relpath(s, root))
                 for o, s in zip(objects, sources, strict=True))
-    objects += _compile_all(env, runtime_sources(profile.cpu.family), include_dir(),
-                            f"{rel_build}/obj/fwharden")
+    runtime = runtime_sources(profile.cpu.family, profile.console.setup)
+    objects += _compile_all(env, runtime, include_dir(), f"{rel_build}/obj/fwharden")
     objects += _compile(env, vectors[0], f"{rel_build}/obj/gen/fwh_vectors.o")
+    objects += images.boot2_objects(env, profile, rel_build)
     # The linker's output; firmware.elf is this file with the stack map filled in.
     linked = env.Program(f"{rel_build}/firmware.unpatched.elf", objects)
     env.AddPreAction(linked, Action(check_handlers, None))
     env["FWH_HANDLER_OBJECTS"] = own
     env["FWH_VECTOR_NAMES"] = tuple(h for h in vector_entries(profile) if h)
     env.Depends(linked, script_node)
-    extra = [env.File(str(p)) for p in runtime_sources(profile.cpu.family)] + [vectors[0]]
+    extra = [env.File(str(p)) for p in runtime] + [vectors[0]]
     return objects, linked, script_node, extra
 
 

@@ -114,6 +114,8 @@ def board_defines(profile: Profile) -> tuple[str, ...]:
     elif console.kind == "uart":
         defines += [f"FWH_CONSOLE_UART_{console.uart.upper()}=1",
                     f"FWH_CONSOLE_UART_BASE=0x{console.base:08X}u"]
+        if console.setup:
+            defines.append("FWH_CONSOLE_SETUP=1")  # runtime/<setup>/console_setup.c
     if profile.qemu is not None:
         # Under QEMU the run ends through semihosting, whatever the console is.
         defines.append("FWH_EXIT_SEMIHOSTING=1")

@@ -42,6 +42,11 @@
 #define HIGH_IRQ 21u
 #define LOW_HANDLER SWI0_IRQHandler
 #define HIGH_HANDLER SWI1_IRQHandler
+#elif defined(FWH_BOARD_RP2040)
+#define LOW_IRQ 24u
+#define HIGH_IRQ 25u
+#define LOW_HANDLER I2C1_IRQ_IRQHandler
+#define HIGH_HANDLER RTC_IRQ_IRQHandler
 #elif defined(FWH_BOARD_LM3S6965EVB)
 #define LOW_IRQ 0u
 #define HIGH_IRQ 1u

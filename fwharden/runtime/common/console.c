@@ -49,6 +49,10 @@ static uint32_t semihost(uint32_t op, const void *arg)
 }
 #endif
 
+#if defined(FWH_CONSOLE_SETUP)
+void fwh_console_setup(void);
+#endif
+
 #if defined(FWH_CONSOLE_UART_BASE)
 #define UART_REG(offset) (*(volatile uint32_t *)(FWH_CONSOLE_UART_BASE + (offset)))
 
@@ -82,6 +86,15 @@ static void uart_putc(char c)
     }
     UART_REG(0x1C) = (uint8_t)c;
 #elif defined(FWH_CONSOLE_UART_PL011)
+#if defined(FWH_CONSOLE_SETUP)
+    /* Resets, clocks and pins first (board file named by console.setup, e.g.
+     * runtime/rp2040/console_setup.c). */
+    static uint8_t ready;
+    if (!ready) {
+        fwh_console_setup();
+        ready = 1u;
+    }
+#endif
     while (UART_REG(0x18) & (1u << 5)) {
     }
     UART_REG(0x00) = (uint8_t)c;

@@ -3,6 +3,10 @@
  * Guards, by what the core has (see scs.h):
  *   PMSAv7 (ARMv7-M): each stack's guard is one MPU region with no access (AP = 0b000, XN),
  *     so the first store below a stack raises MemManage (DDI 0403E B3.5).
+ *   PMSAv6 (the ARMv6-M MPU option, e.g. the RP2040's Cortex-M0+): the same RBAR/RASR
+ *     layout and "no access" permission, regions of at least 256 bytes (DDI 0419E B3.5.9,
+ *     the profile loader enforces it); a violation is a HardFault (ARMv6-M has no
+ *     MemManage), attributed from SP as there are no fault address registers.
  *   PMSAv8 (ARMv8-M Mainline): MSPLIM/PSPLIM hold the lowest address of the interrupt and
  *     thread stack, so any instruction or exception entry that would move SP below it
  *     raises UsageFault STKOF with SP unchanged (DDI 0553B B3.21, as cortex-m-rt's
@@ -26,7 +30,8 @@
 #error "FWH_IRQ_COUNT is not defined: the build passes -DFWH_IRQ_COUNT=<interrupts.irq_count> from the board profile"
 #endif
 
-#if defined(FWH_PROTECTION_PMSAV7) || defined(FWH_PROTECTION_PMSAV8)
+#if defined(FWH_PROTECTION_PMSAV6) || defined(FWH_PROTECTION_PMSAV7) || \
+    defined(FWH_PROTECTION_PMSAV8)
 #define FWH_HAS_MPU 1
 #endif
 
@@ -43,7 +48,7 @@ struct fwh_fault_record {
 /* Kept across a reset (not zeroed by the start-up code) for a debugger or the next boot. */
 __attribute__((section(".noinit"))) struct fwh_fault_record fwh_last_fault;
 
-#if defined(FWH_PROTECTION_PMSAV7)
+#if defined(FWH_PROTECTION_PMSAV6) || defined(FWH_PROTECTION_PMSAV7)
 static uint32_t log2_of(uint32_t value)
 {
     uint32_t bits = 0;
