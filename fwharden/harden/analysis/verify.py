@@ -48,6 +48,7 @@ from fwharden.harden.analysis.roots import (
     vector_label,
 )
 from fwharden.harden.analysis.rules import rule_set
+from fwharden.harden.analysis.stack_symbols import vendor_stack
 from fwharden.harden.analysis.stackswitch import SwitchResult, place_switches
 from fwharden.harden.analysis.uninstalled import REASON as UNINSTALLED_REASON
 from fwharden.harden.analysis.uninstalled import TITLE as UNINSTALLED_TITLE
@@ -299,10 +300,18 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     others = [StackCheck(f"stack {o.name} (used by {', '.join(o.functions)})", o.size,
                          o.worst_case, tuple((f, o.worst_case, 0) for f in o.functions))
               for o in placed.others]
+    vendor = (vendor_stack(image) if isr.size is None and (thread is None or thread.size is None)
+              else None)
     for check, rule in ((isr, "isr-stack-overflow"), (thread, "thread-stack-overflow"),
                         *((o, "isr-stack-overflow") for o in others)):
         if check is not None:
             findings.extend(_stack_findings(check, rule, severity))
+    if vendor is not None:
+        # No fwharden layout: main() and every handler share the one stack the vendor
+        # script reserves (stack_symbols.py), so both worst cases must fit in it together.
+        check, found = _vendor_check(vendor.size, vendor.source, isr, thread, severity)
+        others.append(check)
+        findings.extend(found)
     for other in others:
         if other.size is None:
             findings.append(_finding("stack-unproven", severity, "-", (), "-", None,
@@ -568,6 +577,37 @@ def _thread_stack(image: Image, profile: Profile | None, table: VectorTable, gra
     worst = depth.plus(Bound(frame, EXACT))
     return StackCheck("thread stack", _symbol_size(image, "thread"), worst,
                       ((table.thread.name, depth, frame),))
+
+
+def _vendor_check(size: int, source: str, isr: StackCheck, thread: StackCheck | None,
+                  severity: dict[str, str]) -> tuple[StackCheck, list[Finding]]:
+    """The vendor script's one stack against main() plus the interrupts. Without known
+    priorities every handler is assumed to preempt every other, which overstates CubeMX
+    projects several times; so an overflow only under that assumption is a warning that
+    says so, and an error needs main plus the single deepest handler not to fit."""
+    name = f"main stack of the vendor linker script ({source})"
+    base = thread.worst_case if thread else Bound(0, EXACT)
+    worst = isr.worst_case.plus(base)
+    single = base
+    for _label, bound, frame in isr.levels:
+        single = single.widest(base.plus(bound).plus(Bound(frame, EXACT)))
+    check = StackCheck(name, size, worst, (*isr.levels, *(thread.levels if thread else ())))
+    if worst.kind == UNBOUNDED or single.kind == UNBOUNDED:
+        return check, [_finding("stack-unproven", severity, "-", (), "-", None,
+                                f"{name}: the worst case is unbounded (recursion); {size} B "
+                                "reserved, not checked")]
+    if single.bytes > size:
+        return check, [_finding("isr-stack-overflow", severity, "-", (), "-", None,
+                                f"{name}: main() and the deepest handler alone need "
+                                f"{single.describe()}, more than the {size} B reserved")]
+    if worst.bytes > size:
+        return check, [_finding("stack-unproven", severity, "-", (), "-", None,
+                                f"{name}: main() with one handler fits ({single.describe()} of "
+                                f"{size} B), but if all {len(isr.levels)} handlers nest it "
+                                f"needs {worst.describe()}; the verifier does not know their "
+                                "priorities: give [harden.priorities] (equal priorities do "
+                                "not nest) or nesting_levels")]
+    return check, _stack_findings(check, "isr-stack-overflow", severity)
 
 
 def _stack_findings(check: StackCheck, rule: str, severity: dict[str, str]) -> list[Finding]:
