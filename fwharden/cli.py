@@ -229,6 +229,13 @@ def cmd_diff(args: argparse.Namespace, out: Writer) -> int:
     return 1 if violations else 0
 
 
+def cmd_completion(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.completion import bash_script, zsh_script
+    make = bash_script if args.shell == "bash" else zsh_script
+    sys.stdout.write(make(build_parser(), list_boards()))
+    return 0
+
+
 def cmd_import_makefile(args: argparse.Namespace, out: Writer) -> int:
     makefile = Path(args.makefile)
     overrides = {}
@@ -426,6 +433,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 1 when a region or stack grows by more than N bytes or N%% "
                    "(repeatable; NAME limits it to one region, or the isr/thread stack)")
     p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("completion", help="print a shell completion script: "
+                       "eval \"$(fwharden completion bash)\"")
+    p.add_argument("shell", choices=("bash", "zsh"))
+    p.set_defaults(func=cmd_completion)
 
     p = sub.add_parser("import-makefile", parents=[shared],
                        help="write firmware.toml + SConstruct for a Makefile project")
