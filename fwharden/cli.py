@@ -466,12 +466,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands whose --json takes a file name (or -), and decode-fault, where a - after --json
+# is its LOG argument (standard input).
+_JSON_TAKES_VALUE = ("verify", "diff", "decode-fault")
+
+
+def _json_dash(argv: list[str]) -> list[str]:
+    """`--json -` means standard output for every command: where --json is a plain switch
+    (its output already goes to stdout) the `-` after it is dropped."""
+    command = next((w for w in argv if not w.startswith("-")), None)
+    if command in _JSON_TAKES_VALUE:
+        return argv
+    return [w for i, w in enumerate(argv) if not (w == "-" and i and argv[i - 1] == "--json")]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     # `fwharden debug ELF -- ARGS`: everything after -- goes to GDB untouched.
     passthrough = argv[argv.index("--") + 1:] if "--" in argv else []
-    args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    args = parser.parse_args(_json_dash(argv[:argv.index("--")] if "--" in argv else argv))
     if passthrough:
         if args.command != "debug":
             parser.error("arguments after -- are for `fwharden debug` only")
