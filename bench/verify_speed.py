@@ -96,8 +96,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from fwharden.board_profiles import load_profile
-    from fwharden.board_profiles.project import HardenPolicy
-    from fwharden.harden.analysis.run import verify_elf
+    from fwharden.harden import HardenPolicy, verify_elf
 
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="fwh-bench-"))
     project = workdir / "bench"

@@ -24,17 +24,22 @@ from fwharden.board_profiles.describe import (
 )
 from fwharden.board_profiles.probe import describe_probe, probe_to_dict
 from fwharden.board_profiles.project import (
-    HardenPolicy,
     StackOverrides,
     apply_stack_overrides,
     load_project,
 )
 from fwharden.flash import FlashError
-from fwharden.harden import HardenError, describe_usage, region_usage
+from fwharden.harden.analysis.policy import HardenPolicy, should_fail
 from fwharden.harden.analysis.run import su_files_in, verify_elf
-from fwharden.harden.faults.decode import decode_fault, describe_fault, fault_to_dict
+from fwharden.harden.elf.image import load_image
+from fwharden.harden.errors import HardenError
+from fwharden.harden.faults.decode import decode_fault
+from fwharden.harden.faults.describe import describe_fault, fault_to_dict
+from fwharden.harden.report.json import json_text, to_json
 from fwharden.harden.report.locations import project_for
-from fwharden.harden.report.text import describe_report, result_to_dict, result_to_sarif
+from fwharden.harden.report.sarif import sarif_text, to_sarif
+from fwharden.harden.report.text import describe_report
+from fwharden.harden.report.usage import describe_usage, region_usage
 from fwharden.importer.project import import_makefile
 from fwharden.inputs import (
     RECORD_LIMIT,
@@ -143,19 +148,19 @@ def cmd_verify(args: argparse.Namespace, out: Writer) -> int:
     su_files = [*(args.su or ()), *su_files_in(args.su_dir or ())]
     result = verify_elf(elf, profile, policy, su_files=su_files)
     if args.json:
-        write_output(args.json, json.dumps(result_to_dict(result), indent=2,
-                                           sort_keys=True) + "\n")
+        write_output(args.json, json_text(to_json(result)))
     if args.sarif:
         script = elf.parent / f"{profile.name}.ld" if profile is not None else None
         located = project_for(result, elf, Path(args.root),
                               script if script is not None and script.is_file() else None,
                               Path(args.config) if args.config else None)
-        write_output(args.sarif, json.dumps(result_to_sarif(result, located), indent=2) + "\n")
+        write_output(args.sarif, sarif_text(to_sarif(result, located)))
     # With JSON or SARIF on standard output, the text report goes to stderr so the
     # output stays parseable.
     text_out = sys.stderr if "-" in (args.json, args.sarif) else sys.stdout
     text_out.write(describe_report(result))
-    return 1 if result.verdict == "fail" else 0
+    # One decision for the CLI and the SCons tool: [harden] fail_on from --config counts.
+    return 1 if should_fail(result, policy) else 0
 
 
 def cmd_decode_fault(args: argparse.Namespace, out: Writer) -> int:
@@ -181,7 +186,8 @@ def cmd_run(args: argparse.Namespace, out: Writer) -> int:
 def cmd_size(args: argparse.Namespace, out: Writer) -> int:
     elf = Path(args.elf)
     board = args.board or _board_from_manifest(elf)
-    usage = region_usage(elf, load_profile(board))
+    image = load_image(elf)
+    usage = region_usage(image, load_profile(board))
     rows = [{"region": u.name, "origin": u.origin, "length": u.length, "used": u.used,
              "percent": round(u.percent, 2)} for u in usage]
     if not args.symbols:
@@ -190,7 +196,8 @@ def cmd_size(args: argparse.Namespace, out: Writer) -> int:
     from fwharden.harden.report.symbols import describe_symbols, region_symbols, symbols_to_dict
     if args.top < 1:
         raise HardenError(f"--top {args.top}: must be at least 1")
-    symbols = region_symbols(elf, load_profile(board), args.top, {u.name: u.used for u in usage})
+    symbols = region_symbols(image, load_profile(board), args.top,
+                             {u.name: u.used for u in usage})
     data = [row | {key: item[key] for key in ("in_symbols", "unattributed", "symbols")}
             for row, item in zip(rows, symbols_to_dict(symbols), strict=True)]
     out.emit(data, describe_usage(usage) + "\n" + describe_symbols(symbols))

@@ -15,10 +15,22 @@ from .probe import Debug, Flash
 ARM_ARCHES = ("armv6-m", "armv7-m", "armv7e-m", "armv8-m.main")
 RISCV_ARCHES = ("rv32imac", "rv32imc", "rv32imafc")
 
-# Bytes a core pushes on exception entry (ARM DDI 0403E B1.5.7: basic frame 8 words; the
-# extended frame adds S0-S15, FPSCR and a reserved word = 26 words = 104 bytes).
+# Bytes a Cortex-M core pushes on exception entry (ARM DDI 0403E B1.5.7): the basic frame
+# is 8 words (R0-R3, R12, LR, PC, xPSR); the extended frame adds S0-S15, FPSCR and a
+# reserved word = 26 words. With CCR.STKALIGN the core may insert one more word to
+# 8-align the frame (B1.5.7, "Stack alignment on exception entry"). The only home of
+# these numbers: the verifier and the profile checks both call `arm_exception_frame`.
 ARM_BASIC_FRAME = 32
 ARM_FP_FRAME = 104
+ARM_ALIGN_PAD = 4
+
+
+def arm_exception_frame(fp_context: bool, *, align_pad: bool = False) -> int:
+    """The frame stacked on entry; `fp_context`: CONTROL.FPCA was set (an FP instruction ran
+    since the context was last stacked), `align_pad`: include the possible alignment word."""
+    return (ARM_FP_FRAME if fp_context else ARM_BASIC_FRAME) + (ARM_ALIGN_PAD if align_pad else 0)
+
+
 # fwharden's RISC-V trap entry saves ra, t0-t6 and a0-a7 (16 words) on the interrupt stack
 # before it calls C; the hardware itself pushes nothing.
 RISCV_TRAP_FRAME = 64
@@ -42,12 +54,27 @@ class Cpu:
     def has_fpu(self) -> bool:
         return self.fpu != "none"
 
+    def fp_context_possible(self, code_uses_fp: bool = True) -> bool:
+        """Whether an exception can stack the extended (FP) frame.
+
+        The core stacks it when CONTROL.FPCA is set, which only an FP instruction that ran
+        sets (B1.4.4 CONTROL, B1.5.7), and an FP instruction runs only after CPACR grants
+        CP10/CP11 (B3.2.20). fwharden's reset code grants it when float_abi is not "soft";
+        with float_abi = "soft" the frame is still extended if linked code uses FP anyway
+        (a softfp library, hand-written VFP code) and enables the FPU itself, which is what
+        `code_uses_fp` (the ELF's build attributes) says. Without that knowledge (True, the
+        default) the answer is the worst the core can do.
+        """
+        return self.family == "arm" and self.has_fpu and (self.float_abi != "soft"
+                                                           or code_uses_fp)
+
     @property
     def exception_frame(self) -> int:
-        """Largest frame the core (or our RISC-V trap entry) pushes on interrupt entry."""
+        """Largest frame the core (or our RISC-V trap entry) pushes on interrupt entry, for
+        any firmware on this core (guards must catch it)."""
         if self.family == "riscv":
             return RISCV_TRAP_FRAME
-        return ARM_FP_FRAME if self.has_fpu else ARM_BASIC_FRAME
+        return arm_exception_frame(self.fp_context_possible())
 
 
 @dataclass(frozen=True)

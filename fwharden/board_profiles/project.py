@@ -1,7 +1,8 @@
 """The project file `firmware.toml`: what to build, and the project's changes to a board.
 
 A project names its sources (globs), include dirs, defines, a default board and toolchain,
-per-board overrides and stack-size overrides; `[harden]` is kept as data for the verifier.
+per-board overrides and stack-size overrides; `[harden]` becomes the verifier's own type,
+`fwharden.harden.analysis.policy.HardenPolicy` (constructed here, defined there).
 Like the profile loader it checks version, schema, semantics and raises `ProjectError`.
 """
 
@@ -12,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from fwharden.harden.analysis.policy import FAIL_ON, SEVERITIES, HardenPolicy
 
 from .errors import ProfileError, ProjectError
 from .loader import SCHEMA_VERSION, STACK_LAYOUTS, check_semantics
@@ -69,31 +72,6 @@ PROJECT_SCHEMA: dict[str, Any] = {
         "recursion": Table(int),
     },
 }
-FAIL_ON = ("error", "warning", "never")
-SEVERITIES = ("error", "warning", "note")
-
-
-@dataclass(frozen=True)
-class HardenPolicy:
-    """The verifier's settings from `[harden]`, as plain values (the analysis reads no TOML).
-
-    indirect: keys are a function name (the function holding the indirect call), a
-    handler name (every indirect call reachable from it) or a call-site address ("0x...");
-    values are the names of the functions that call may reach.
-    """
-
-    fail_on: str = "error"
-    thread_context: tuple[str, ...] = ()
-    nesting_levels: int | None = None
-    priorities: tuple[tuple[str, int], ...] = ()
-    indirect: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    forbid: tuple[tuple[str, str], ...] = ()
-    allow: tuple[tuple[str, str], ...] = ()
-    severity: tuple[tuple[str, str], ...] = ()
-    # function -> the most times a function of its recursive cycle can be on the stack
-    recursion: tuple[tuple[str, int], ...] = ()
-    # allowed function -> the stack it may use with everything it calls (`stack = N`)
-    allow_stack: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

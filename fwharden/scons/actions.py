@@ -47,10 +47,14 @@ def write_text(target, source, env) -> int:
 
 def report_usage(target, source, env) -> int:
     """SCons action: memory use per region, written to the target and printed."""
-    from fwharden.harden import describe_usage, region_usage
+    from fwharden.harden.elf.cache import ImageCache
+    from fwharden.harden.report.usage import describe_usage, region_usage
     profile: Profile = env["FWH_PROFILE"]
+    # One ImageCache per environment: the build's steps share each parsed ELF.
+    images = env.get("FWH_IMAGE_CACHE") or ImageCache()
+    env["FWH_IMAGE_CACHE"] = images
     try:
-        table = describe_usage(region_usage(Path(str(source[0])), profile))
+        table = describe_usage(region_usage(images.load(Path(str(source[0]))), profile))
     except HardenError as exc:
         print(f"fwharden: error: {exc}", file=sys.stderr)
         return 1
@@ -77,8 +81,12 @@ def check_handlers(target, source, env) -> int:
 
 def verify_firmware(target, source, env) -> int:
     """SCons action: prove the linked ELF safe in interrupt context; write JSON, SARIF, text."""
+    from fwharden.harden.analysis.policy import should_fail
     from fwharden.harden.analysis.run import verify_elf
-    from fwharden.harden.report.text import describe_report, result_to_dict, result_to_sarif
+    from fwharden.harden.elf.cache import ImageCache
+    from fwharden.harden.report.json import json_text, to_json
+    from fwharden.harden.report.sarif import sarif_text, to_sarif
+    from fwharden.harden.report.text import describe_report
     profile: Profile = env["FWH_PROFILE"]
     policy: HardenPolicy = env["FWH_POLICY"]
     elf = Path(str(source[0]))
@@ -86,19 +94,20 @@ def verify_firmware(target, source, env) -> int:
     # Until it is set, the build's own object directory, never a walk above it.
     su_files = [Path(str(p)) for p in env.get("FWH_SU_FILES", ())] or \
         sorted((elf.parent / "obj").rglob("*.su"))
+    images = env.get("FWH_IMAGE_CACHE") or ImageCache()
+    env["FWH_IMAGE_CACHE"] = images
     try:
-        result = verify_elf(elf, profile, policy, su_files=su_files)
+        result = verify_elf(elf, profile, policy, su_files=su_files, image=images.load(elf))
     except HardenError as exc:
         print(f"fwharden: error: {exc}", file=sys.stderr)
         return 2
     report = describe_report(result)
-    write_atomically(Path(str(target[0])), json.dumps(result_to_dict(result), indent=2,
-                                                      sort_keys=True) + "\n")
-    sarif = result_to_sarif(result, located_in_build(result, elf, profile, env))
-    write_atomically(Path(str(target[1])), json.dumps(sarif, indent=2) + "\n")
+    write_atomically(Path(str(target[0])), json_text(to_json(result)))
+    sarif = to_sarif(result, located_in_build(result, elf, profile, env))
+    write_atomically(Path(str(target[1])), sarif_text(sarif))
     write_atomically(Path(str(target[2])), report)
     print(report, end="")
-    if fails_build(json.loads(Path(str(target[0])).read_text()), policy):
+    if should_fail(result, policy):
         # Not a failed action yet: the report and the manifest are made for this build too
         # and say FAIL; the manifest step fails the build and renames the firmware.
         print(f"fwharden: error: {elf}: interrupt-safety check failed (policy fail_on = "
@@ -117,9 +126,10 @@ def rejected_name(path: Path) -> Path:
 
 
 def fails_build(verify: dict, policy: HardenPolicy) -> bool:
-    """True when verify's findings fail the build under `policy.fail_on`."""
-    failing = {"error": ("error",), "warning": ("error", "warning"), "never": ()}[policy.fail_on]
-    return any(f.get("severity") in failing for f in verify.get("findings", []))
+    """True when verify's findings fail the build under `policy.fail_on` (the one
+    decision, harden.analysis.policy.fails_on, also behind `fwharden verify`)."""
+    from fwharden.harden.analysis.policy import fails_on
+    return fails_on((f.get("severity") for f in verify.get("findings", [])), policy)
 
 
 def reject_firmware(build_dir: Path) -> list[Path]:
@@ -180,7 +190,7 @@ def located_in_build(result, elf: Path, profile: Profile, env):
 
 def patch_firmware(target, source, env) -> int:
     """SCons action: fill the stack map of the linked ELF (with verify's worst cases)."""
-    from fwharden.harden.elf.image import load_image
+    from fwharden.harden.elf.cache import ImageCache
     from fwharden.harden.faults.stackmap import WorstCase, patch_stackmap
     linked, report = Path(str(source[0])), Path(str(source[1]))
     try:
@@ -191,7 +201,9 @@ def patch_firmware(target, source, env) -> int:
             if check:
                 worst[name] = WorstCase(check["worst_case"], check["kind"] == "at_least",
                                         check["kind"] == "unbounded")
-        patch_stackmap(linked, Path(str(target[0])), load_image(linked), worst)
+        images = env.get("FWH_IMAGE_CACHE") or ImageCache()
+        env["FWH_IMAGE_CACHE"] = images
+        patch_stackmap(linked, Path(str(target[0])), images.load(linked), worst)
     except HardenError as exc:
         print(f"fwharden: error: {exc}", file=sys.stderr)
         return 2
@@ -200,17 +212,21 @@ def patch_firmware(target, source, env) -> int:
 
 def html_report(target, source, env) -> int:
     """SCons action: the self-contained HTML report."""
-    from fwharden.harden import placed_sections, region_usage
+    from fwharden.harden.elf.cache import ImageCache
     from fwharden.harden.report.html import render_html
     from fwharden.harden.report.symbols import region_symbols, symbols_to_dict
+    from fwharden.harden.report.usage import placed_sections, region_usage
     profile: Profile = env["FWH_PROFILE"]
     elf = Path(str(source[0]))
     try:
         verify = json.loads(Path(str(source[1])).read_text())
-        usage = region_usage(elf, profile)
-        sections = [dataclasses.asdict(s) for s in placed_sections(elf)]
-        stacks = stack_spans(elf)
-        symbols = symbols_to_dict(region_symbols(elf, profile, 10,
+        images = env.get("FWH_IMAGE_CACHE") or ImageCache()
+        env["FWH_IMAGE_CACHE"] = images
+        image = images.load(elf)
+        usage = region_usage(image, profile)
+        sections = [dataclasses.asdict(s) for s in placed_sections(image)]
+        stacks = stack_spans(image)
+        symbols = symbols_to_dict(region_symbols(image, profile, 10,
                                                  {u.name: u.used for u in usage}))
     except HardenError as exc:
         print(f"fwharden: error: {exc}", file=sys.stderr)
@@ -227,34 +243,36 @@ def usage_row(usage) -> dict:
             "used": usage.used, "percent": round(usage.percent, 2)}
 
 
-def stack_spans(elf: Path) -> list[dict]:
+def stack_spans(image) -> list[dict]:
     """The stacks fwharden's linker script laid out; none for a vendor linker script."""
-    from fwharden.harden.elf.image import load_image
     from fwharden.harden.faults.stackmap import stack_entries
     rows = []
-    image = load_image(elf)
     if "__fwh_isr_stack_start" not in image.symbols:
         return rows
     for entry in stack_entries(image):
         rows.append({"name": entry.name,
                      "stack": {"start": entry.base, "size": entry.size},
                      "guard": {"start": entry.guard_base, "size": entry.guard_size},
-                     "watermark": {"start": entry.base, "size": entry.size},
+                     "watermark": {"start": entry.watermark_base, "size": entry.watermark_size},
                      "mirror": {"start": entry.mirror, "size": entry.mirror_size}})
     return rows
 
 
 def write_manifest(target, source, env) -> int:
     """SCons action: manifest.json over the artifacts (first sources) and the sources."""
-    from fwharden.harden import region_usage
+    from fwharden.harden.elf.cache import ImageCache
     from fwharden.harden.report.manifest import ManifestInputs, build_manifest, manifest_text
+    from fwharden.harden.report.usage import region_usage
     profile: Profile = env["FWH_PROFILE"]
     count = env["FWH_ARTIFACT_COUNT"]
     files = [Path(str(node)) for node in source]
     artifacts, sources = files[:count], files[count:]
     elf = artifacts[0]
     cflags, defines, ldflags, libs = env["FWH_FLAGS"]
+    images = env.get("FWH_IMAGE_CACHE") or ImageCache()
+    env["FWH_IMAGE_CACHE"] = images
     try:
+        image = images.load(elf)
         inputs = ManifestInputs(
             project=env["FWH_PROJECT_NAME"], board=profile.name,
             profile=profile_to_dict(profile), toolchain=env["FWH_TOOLS"].kind,
@@ -262,8 +280,8 @@ def write_manifest(target, source, env) -> int:
             ldflags=ldflags, libs=libs, sources=tuple(sources), artifacts=tuple(artifacts),
             root=Path(env["FWH_ROOT"]), runtime_dir=include_dir(),
             verify=json.loads(next(p for p in artifacts if p.name == "verify.json").read_text()),
-            memory=tuple(usage_row(u) for u in region_usage(elf, profile)),
-            stacks=tuple(stack_spans(elf)),
+            memory=tuple(usage_row(u) for u in region_usage(image, profile)),
+            stacks=tuple(stack_spans(image)),
             source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"))
     except HardenError as exc:
         print(f"fwharden: error: {exc}", file=sys.stderr)

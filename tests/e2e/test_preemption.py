@@ -8,8 +8,7 @@ import pytest
 from conftest import EXAMPLE, built_copy, copy_project, scons
 
 from fwharden.board_profiles import load_profile
-from fwharden.board_profiles.project import HardenPolicy
-from fwharden.harden.analysis.run import verify_elf
+from fwharden.harden import HardenPolicy, verify_elf
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +39,12 @@ def test_handlers_at_one_priority_do_not_nest(elf: Path) -> None:
     one, two = _isr(elf, same).isr_stack, _isr(elf, apart).isr_stack
     assert len(one.levels) == len(two.levels) - 1
     assert two.worst_case.bytes - one.worst_case.bytes == 108 + min(
-        b.bytes for label, b, _ in two.levels if label.startswith("priority"))
+        level.handler.bytes for level in two.levels if level.label.startswith("priority"))
 
 
 def test_nesting_levels_cap(elf: Path) -> None:
     result = _isr(elf, HardenPolicy(nesting_levels=1))
-    labels = [label for label, _, _ in result.isr_stack.levels]
+    labels = [level.label for level in result.isr_stack.levels]
     assert labels[-2:] == ["NMI", "HardFault"] and len(labels) == 3
 
 

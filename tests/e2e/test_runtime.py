@@ -119,17 +119,18 @@ def test_stack_map_patch_changes_only_its_section(tmp_path: Path) -> None:
     assert before[:offset] == after[:offset] and before[offset + size:] == after[offset + size:]
     assert before[offset:offset + size] == bytes(size)      # reserved, all zero
     assert segments_before == segments_after                # program headers unchanged
-    pattern, _, stacks = parse_stackmap(content)
-    assert pattern == symbols["__fwh_watermark_pattern"] == 0xC5C5C5C5
+    stack_map = parse_stackmap(content)
+    assert stack_map.pattern == symbols["__fwh_watermark_pattern"] == 0xC5C5C5C5
     report = json.loads((elf.parent / "verify.json").read_text())
-    for _id, name, base, size_, guard, guard_size, wbase, wsize, worst, mirror, msize in stacks:
-        label = name.rstrip(b"\0").decode()
-        assert base == symbols[f"__fwh_{label}_stack_start"]
-        assert base + size_ == symbols[f"__fwh_{label}_stack_end"]
-        assert (guard, guard_size) == (symbols[f"__fwh_{label}_guard_start"], 128)
-        assert (wbase, wsize) == (base, size_)
-        assert mirror == symbols[f"__fwh_{label}_mirror_start"] and msize == 40
-        assert worst == report[f"{label}_stack"]["worst_case"]
+    for entry in stack_map.entries:
+        label = entry.name
+        assert entry.base == symbols[f"__fwh_{label}_stack_start"]
+        assert entry.base + entry.size == symbols[f"__fwh_{label}_stack_end"]
+        assert (entry.guard_base, entry.guard_size) == (symbols[f"__fwh_{label}_guard_start"], 128)
+        assert (entry.watermark_base, entry.watermark_size) == (entry.base, entry.size)
+        assert entry.mirror == symbols[f"__fwh_{label}_mirror_start"] and entry.mirror_size == 40
+        assert entry.worst_case is not None
+        assert entry.worst_case.bytes == report[f"{label}_stack"]["worst_case"]
 
 
 def test_scons_run_passes_the_exit_status_and_stops_a_hang(tmp_path: Path) -> None:
@@ -187,7 +188,7 @@ def _struct_members(elf: Path, name: str) -> list[tuple[str, int]]:
 @pytest.mark.parametrize("board", ["mps2-an386", "sifive-e", "mps2-an505", "microbit"])
 def test_raw_fault_record_decodes(board: str, tmp_path: Path) -> None:
     """decode-fault --record reads the .noinit record; its layout is the runtime's struct."""
-    from fwharden.harden.faults.decode import ARM_RECORD, RECORD_MAGIC, RISCV_RECORD
+    from fwharden.harden.faults.parse import ARM_RECORD, RECORD_MAGIC, RISCV_RECORD
 
     elf = built_copy(FIRMWARE / "overflow", tmp_path / "overflow", board)
     members = _struct_members(elf, "fwh_fault_record")

@@ -124,17 +124,25 @@ def test_sarif_is_2_1_0_with_rules_and_locations(report) -> None:
                .endswith("scenarios.c") for r in located)
 
 
-def test_cli_verify_matches_the_build_and_exits_1(report, tmp_path: Path) -> None:
+def test_cli_verify_matches_the_build_and_follows_fail_on(report, tmp_path: Path) -> None:
     (board, _, _), data, out = report
     json_out, sarif_out = tmp_path / "r.json", tmp_path / "r.sarif"
+    config = out.parent.parent / "firmware.toml"
+    assert 'fail_on = "never"' in config.read_text()
     result = fwharden("verify", str(out / "firmware.elf"), "--board", board,
-                      "--config", str(out.parent.parent / "firmware.toml"),
-                      "--json", str(json_out), "--sarif", str(sarif_out))
-    assert result.returncode == 1, result.stderr
+                      "--config", str(config), "--json", str(json_out), "--sarif", str(sarif_out))
+    # The findings are errors (verdict FAIL), but the project's fail_on = "never" decides
+    # the exit status, as it does for the SCons build.
+    assert result.returncode == 0, result.stderr
     assert "verdict: FAIL" in result.stdout
     cli = json.loads(json_out.read_text())
     assert [(f["rule"], f["root"], f["path"]) for f in cli["findings"]] == \
         [(f["rule"], f["root"], f["path"]) for f in data["findings"]]
+    strict = tmp_path / "strict.toml"
+    strict.write_text(config.read_text().replace('fail_on = "never"', 'fail_on = "error"'))
+    result = fwharden("verify", str(out / "firmware.elf"), "--board", board,
+                      "--config", str(strict))
+    assert result.returncode == 1 and "verdict: FAIL" in result.stdout
 
 
 def test_prologue_decoding_agrees_with_stack_usage_files(report) -> None:

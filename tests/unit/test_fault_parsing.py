@@ -10,7 +10,7 @@ import pytest
 from synth import image
 
 from fwharden.harden.errors import HardenError
-from fwharden.harden.faults import decode
+from fwharden.harden.faults import decode, parse
 from fwharden.harden.faults.stackmap import DESCRIPTOR, HEADER, MAGIC, SECTION, VERSION, parse_stackmap
 
 LINE = ("FWH-FAULT arch=arm type=MemManage cfsr=0x00000082 hfsr=0x00000000 mmfar=0x20000ff0 "
@@ -19,18 +19,18 @@ LINE = ("FWH-FAULT arch=arm type=MemManage cfsr=0x00000082 hfsr=0x00000000 mmfar
 
 def test_line_cut_mid_word() -> None:
     with pytest.raises(HardenError, match="cut off or not hex"):
-        decode.find_fault_line(LINE + "0x00000101,0x")
+        parse.find_fault_line(LINE + "0x00000101,0x")
 
 
 def test_whole_line_parses() -> None:
-    fault = decode.find_fault_line("boot\n" + LINE + "00000101,00000105\n")
+    fault = parse.find_fault_line("boot\n" + LINE + "00000101,00000105\n")
     assert fault.words == (0x101, 0x105) and fault.words_at == 0x20001000
 
 
 @pytest.mark.parametrize("value", ["0x", "12abc", "\x1b[2J", "9" * 5000])
 def test_bad_field_is_one_line(value: str) -> None:
     with pytest.raises(HardenError) as info:
-        decode.find_fault_line(f"FWH-FAULT arch=arm type=HardFault cfsr={value}")
+        parse.find_fault_line(f"FWH-FAULT arch=arm type=HardFault cfsr={value}")
     message = str(info.value)
     assert "cfsr=" in message and "\n" not in message and "\x1b" not in message
     assert len(message) < 300
@@ -38,7 +38,7 @@ def test_bad_field_is_one_line(value: str) -> None:
 
 def test_short_record() -> None:
     with pytest.raises(HardenError, match="not a fwharden fault record"):
-        decode.fault_from_record(b"FHWF", "arm")
+        parse.fault_from_record(b"FHWF", "arm")
 
 
 def _stackmap(name: bytes, count: int = 1) -> bytes:

@@ -10,19 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from fwharden.harden.analysis.callgraph import CallGraph, Edge
 from fwharden.harden.analysis.frames import FrameSize
 from fwharden.harden.analysis.rules import base_name
 
-EXACT, AT_LEAST, UNBOUNDED = "exact", "at_least", "unbounded"
-_RANK = {EXACT: 0, AT_LEAST: 1, UNBOUNDED: 2}
+BoundKind = Literal["exact", "at_least", "unbounded"]
+EXACT: BoundKind = "exact"
+AT_LEAST: BoundKind = "at_least"
+UNBOUNDED: BoundKind = "unbounded"
+_RANK: dict[str, int] = {EXACT: 0, AT_LEAST: 1, UNBOUNDED: 2}
 
 
 @dataclass(frozen=True)
 class Bound:
+    """A stack depth in bytes and how sure it is: exact (no execution uses more), at_least
+    (some execution may use more), unbounded (recursion: `bytes` is what is known)."""
+
     bytes: int
-    kind: str
+    kind: BoundKind
 
     def plus(self, other: Bound) -> Bound:
         kind = max(self.kind, other.kind, key=_RANK.__getitem__)
@@ -32,6 +39,10 @@ class Bound:
         """The larger of two alternatives; uncertainty of either carries over."""
         kind = max(self.kind, other.kind, key=_RANK.__getitem__)
         return Bound(max(self.bytes, other.bytes), kind)
+
+    def rank(self) -> tuple[int, int]:
+        """Order for "worse": less certain first, then more bytes."""
+        return (_RANK[self.kind], self.bytes)
 
     def describe(self) -> str:
         if self.kind == UNBOUNDED:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from fwharden.harden.elf.image import Function, Image
-from fwharden.harden.isa.model import CallSite, Decoded
+from fwharden.harden.isa.model import CallKind, CallSite, Decoded
 from fwharden.harden.isa.rv32 import decode_riscv
 from fwharden.harden.isa.thumb import decode_arm
 
@@ -24,7 +24,7 @@ class Edge:
     caller: int          # function address
     callee: int
     site: int            # address of the call instruction
-    kind: str            # "call", "tail", "indirect", "indirect-tail"
+    kind: CallKind
     live_frame: int
     how: str = ""
     other_stack: bool = False  # the caller had moved to another stack: not on this one

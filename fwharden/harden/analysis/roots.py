@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Literal
 
 from fwharden.board_profiles import Profile
 from fwharden.harden.elf.image import Function, Image
@@ -33,14 +34,19 @@ ARM_SYSTEM_NAMES = {2: "NMI", 3: "HardFault", 4: "MemManage", 5: "BusFault", 6: 
                     11: "SVCall", 12: "DebugMonitor", 14: "PendSV", 15: "SysTick"}
 
 
+# "handler": in a vector table; "trap-entry": the RISC-V mtvec target; "dispatched": called
+# by the trap entry through a table; "thread": the reset entry (thread context).
+RootKind = Literal["handler", "trap-entry", "dispatched", "thread"]
+TableKind = Literal["arm", "riscv-direct", "riscv-vectored", "riscv-clic", "riscv-mixed"]
+
+
 @dataclass(frozen=True)
 class Root:
     """A function the hardware enters in interrupt context (or, for `thread`, at reset)."""
 
     function: Function
     vectors: tuple[int, ...]     # table indices that point here (-1: the RISC-V trap entry)
-    kind: str                    # "handler", "trap-entry", "dispatched" (called by the trap
-                                 # entry through a table) or "thread"
+    kind: RootKind
 
     @property
     def name(self) -> str:
@@ -51,7 +57,7 @@ class Root:
 class VectorTable:
     """Where the roots came from, for the report."""
 
-    kind: str                    # "arm", "riscv-direct", "riscv-vectored", "riscv-clic"
+    kind: TableKind
     address: int
     entries: int
     source: str                  # how the table was found

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from fwharden.harden.analysis.policy import Severity
+
 _CLONE_SUFFIX = re.compile(r"(\.(isra|constprop|part|cold|lto_priv|localalias)(\.\d+)?)+$")
 
 
@@ -25,7 +27,7 @@ class Category:
     reason: str
     names: frozenset[str]
     prefixes: tuple[str, ...] = ()
-    severity: str = "error"
+    severity: Severity = "error"
 
     def matches(self, name: str) -> bool:
         return name in self.names or any(name.startswith(p) for p in self.prefixes)
@@ -210,7 +212,6 @@ class RuleSet:
                 if name.startswith(prefix):
                     return category, name
         return None
-
 
 
 def rule_set(forbid: tuple[tuple[str, str], ...] = (),

@@ -1,17 +1,23 @@
-"""The verify stages in order, for the CLI and the SCons tool (one code path for both)."""
+"""The verify stages in order, for the CLI, the SCons tool and other tools (one code path).
+
+`verify_elf` loads what verify needs (the image, the .su files), runs it, and attaches
+source lines to the findings. A caller that already holds the `Image` passes it, so a
+build reads the ELF once.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from fwharden.board_profiles import Profile
-from fwharden.board_profiles.project import HardenPolicy
+from fwharden.board_profiles import Profile, load_profile
+from fwharden.harden.analysis.findings import Finding
 from fwharden.harden.analysis.frames import load_stack_usage
+from fwharden.harden.analysis.policy import HardenPolicy
 from fwharden.harden.analysis.verify import VerifyResult, verify
-from fwharden.harden.elf.image import load_image
-from fwharden.harden.elf.lines import load_lines
-from fwharden.harden.report.text import with_locations
+from fwharden.harden.elf.image import Image, load_image
+from fwharden.harden.elf.lines import LineTable
 
 
 def su_files_in(directories: Iterable[Path | str]) -> list[Path]:
@@ -20,18 +26,35 @@ def su_files_in(directories: Iterable[Path | str]) -> list[Path]:
     return sorted({p for d in directories for p in Path(d).rglob("*.su") if p.is_file()})
 
 
-def verify_elf(elf: Path, profile: Profile | None, policy: HardenPolicy,
-               su_files: Sequence[Path] = ()) -> VerifyResult:
-    """Load the ELF, check it, and attach source lines to the findings.
+def with_locations(result: VerifyResult, lines: LineTable) -> VerifyResult:
+    """The result with file:line filled in for every finding that has a call site."""
+    located: list[Finding] = []
+    for finding in result.findings:
+        where = lines.lookup(finding.site) if finding.site is not None else None
+        located.append(dataclasses.replace(finding, file=where[0], line=where[1])
+                       if where else finding)
+    return dataclasses.replace(result, findings=tuple(located))
 
+
+def verify_elf(elf: Path | str, profile: Profile | str | None = None,
+               policy: HardenPolicy | None = None, su_files: Sequence[Path] = (), *,
+               image: Image | None = None) -> VerifyResult:
+    """Load the ELF (unless `image` is given), check it, attach source lines to findings.
+
+    profile: the board it was built for (a Profile, or a catalog board name), or None to
+    check without one (frame sizes and priorities then come from the ELF alone).
     `su_files` are the `-fstack-usage` files of the build that linked `elf`, listed by
     whoever knows the build (the SCons tool: one per compiled object; the CLI: --su and
     --su-dir). Nothing else is read: a walk of the ELF's folder would pick up .su files of
     another build. A listed file that does not exist is skipped (an assembly source has
-    none); without any, frames come from the disassembly."""
-    image = load_image(elf)
+    none); without any, frames come from the disassembly.
+    """
+    elf = Path(elf)
+    if isinstance(profile, str):
+        profile = load_profile(profile)
+    image = load_image(elf) if image is None else image
     usage = load_stack_usage(list(su_files))
-    result = verify(image, profile, policy, usage)
+    result = verify(image, profile, policy or HardenPolicy(), usage)
     if result.findings:
-        result = with_locations(result, load_lines(elf))
+        result = with_locations(result, LineTable.of(image))
     return result

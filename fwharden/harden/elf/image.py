@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Literal
 
 from elftools.common.exceptions import DWARFError, ELFError
 from elftools.construct import ConstructError
@@ -23,9 +23,10 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from fwharden.harden.errors import HardenError
-from fwharden.inputs import ELF_LIMIT, InputError, open_regular, printable, read_bounded
+from fwharden.inputs import ELF_LIMIT, InputError, printable, read_bounded
 
-MACHINES = {"EM_ARM": "arm", "EM_RISCV": "riscv"}
+Family = Literal["arm", "riscv"]
+MACHINES: dict[str, Family] = {"EM_ARM": "arm", "EM_RISCV": "riscv"}
 # Executable bytes verify will decode: four times the largest flash in the catalog (the
 # i.MX RT1064's 4 MiB). Decoding keeps ~50 bytes per byte of code: 50 MB took 2.7 GB.
 CODE_LIMIT = 16 << 20
@@ -34,31 +35,19 @@ PARSE_ERRORS = (ELFError, ConstructError, DWARFError, ValueError, KeyError, Inde
                 struct.error, EOFError, UnicodeDecodeError)
 
 
-@contextmanager
-def open_elf(path: Path) -> Iterator[ELFFile]:
-    """An open ELFFile for a 32-bit ARM or RISC-V executable; HardenError otherwise."""
+def read_elf_bytes(path: Path) -> bytes:
+    """The whole file, read once (firmware ELFs are a few MB at most)."""
     try:
-        stream = open_regular(path, ELF_LIMIT)
+        return read_bounded(path, ELF_LIMIT)
     except InputError as exc:
         raise HardenError(f"{path}: cannot open: {exc}") from None
-    with stream:
-        yield elf_file(path, stream)
 
 
-def elf_in_memory(path: Path) -> ELFFile:
-    """An ELFFile over the bytes of `path` read once (bounded): it stays usable after the
-    file is closed, for readers that come back to it (the line table)."""
+def parse_elf(path: Path, data: bytes) -> ELFFile:
+    """An ELFFile over `data` (the bytes of `path`) for a 32-bit ARM or RISC-V executable;
+    HardenError otherwise. It reads from memory, so it needs no open file."""
     try:
-        data = read_bounded(path, ELF_LIMIT)
-    except InputError as exc:
-        raise HardenError(f"{path}: cannot open: {exc}") from None
-    return elf_file(path, io.BytesIO(data))
-
-
-def elf_file(path: Path, stream: BinaryIO) -> ELFFile:
-    """`stream` as an ELFFile, checked to be a 32-bit ARM or RISC-V file."""
-    try:
-        elf = ELFFile(stream)
+        elf = ELFFile(io.BytesIO(data))
         machine = elf["e_machine"]
     except PARSE_ERRORS as exc:
         raise HardenError(f"{path}: not an ELF file ({printable(str(exc))})") from None
@@ -66,6 +55,16 @@ def elf_file(path: Path, stream: BinaryIO) -> ELFFile:
         raise HardenError(f"{path}: {machine} ELF{elf.elfclass} is not a 32-bit ARM or "
                           "RISC-V firmware")
     return elf
+
+
+
+@contextmanager
+def open_elf(path: Path, data: bytes | None = None) -> Iterator[ELFFile]:
+    """An ELFFile for a 32-bit ARM or RISC-V executable; HardenError otherwise.
+
+    With `data` (the file's bytes, already read) the file is not read again.
+    """
+    yield parse_elf(path, read_elf_bytes(path) if data is None else data)
 
 
 @dataclass(frozen=True)
@@ -78,6 +77,11 @@ class Section:
     executable: bool
     writable: bool
     data: bytes = field(repr=False)  # empty for NOBITS
+    load_address: int | None = None  # where PT_LOAD stores it (LMA); None: as `address`
+
+    @property
+    def lma(self) -> int:
+        return self.address if self.load_address is None else self.load_address
 
     @property
     def end(self) -> int:
@@ -115,7 +119,7 @@ class Image:
     """Everything the analysis reads from one ELF file."""
 
     path: Path
-    family: str                                  # "arm" or "riscv"
+    family: Family
     entry: int
     sections: list[Section]
     functions: list[Function]                    # sorted by address
@@ -124,6 +128,7 @@ class Image:
     arm_fp: bool = False                         # built for an FPU (ARM attributes)
     # ARM mapping symbols: sorted (address, kind) with kind "t" (Thumb), "a" (ARM), "d" (data)
     mapping: list[tuple[int, str]] = field(default_factory=list)
+    raw: bytes = field(default=b"", repr=False)  # the file's bytes (for DWARF, read once)
     _starts: list[int] = field(default_factory=list, repr=False)
     _by_name: dict[str, Function] = field(default_factory=dict, repr=False)
 
@@ -187,16 +192,18 @@ class Image:
 
 
 def load_image(path: Path) -> Image:
-    """Read sections, symbols and mapping symbols of `path`."""
-    with open_elf(path) as elf:
+    """Read sections, symbols and mapping symbols of `path` (the file is read once)."""
+    data = read_elf_bytes(path)
+    with open_elf(path, data) as elf:
         try:
-            return _load(path, elf)
+            return _load(path, elf, data)
         except PARSE_ERRORS as exc:
             raise HardenError(f"{path}: damaged or truncated ELF ({printable(str(exc))})") from None
 
 
-def _load(path: Path, elf: ELFFile) -> Image:
+def _load(path: Path, elf: ELFFile, file_bytes: bytes) -> Image:
     family = MACHINES[elf["e_machine"]]
+    segments = [seg for seg in elf.iter_segments() if seg["p_type"] == "PT_LOAD"]
     sections = []
     for sec in elf.iter_sections():
         flags = sec["sh_flags"]
@@ -205,9 +212,11 @@ def _load(path: Path, elf: ELFFile) -> Image:
         data = b"" if sec["sh_type"] == "SHT_NOBITS" else sec.data()
         if sec["sh_type"] != "SHT_NOBITS" and len(data) != sec["sh_size"]:
             raise HardenError(f"{path}: section {printable(sec.name)} is truncated")
+        load = next((seg["p_paddr"] + sec["sh_addr"] - seg["p_vaddr"] for seg in segments
+                     if seg.section_in_segment(sec)), None)
         sections.append(Section(sec.name, sec["sh_addr"], sec["sh_size"],
                                 bool(flags & SH_FLAGS.SHF_EXECINSTR),
-                                bool(flags & SH_FLAGS.SHF_WRITE), data))
+                                bool(flags & SH_FLAGS.SHF_WRITE), data, load))
     code = sum(s.size for s in sections if s.executable)
     if code > CODE_LIMIT:
         raise HardenError(f"{path}: {code} bytes of code, more than the {CODE_LIMIT} verify "
@@ -224,7 +233,7 @@ def _load(path: Path, elf: ELFFile) -> Image:
     entry = elf["e_entry"] & ~1 if family == "arm" else elf["e_entry"]
     return Image(path=path, family=family, entry=entry, sections=sections,
                  functions=functions, symbols=symbols, data_symbols=data_symbols,
-                 arm_fp=arm_fp, mapping=mapping)
+                 arm_fp=arm_fp, mapping=mapping, raw=file_bytes)
 
 
 _SYMBOL_TYPES = {0: "STT_NOTYPE", 1: "STT_OBJECT", 2: "STT_FUNC"}

@@ -12,7 +12,7 @@ import bisect
 import posixpath
 from pathlib import Path
 
-from fwharden.harden.elf.image import PARSE_ERRORS, elf_in_memory
+from fwharden.harden.elf.image import PARSE_ERRORS, Image, parse_elf, read_elf_bytes
 from fwharden.harden.errors import HardenError
 from fwharden.inputs import printable
 
@@ -30,13 +30,19 @@ def _decode(value: object) -> str:
 class LineTable:
     """Looks addresses up in one ELF's line tables; decode work happens on first use."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, data: bytes | None = None) -> None:
         self.path = path
+        self._data = data   # the file's bytes when the caller already read them
         self._units: dict[int, list[tuple[int, str, int]]] = {}
         self._all: list[tuple[int, str, int]] | None = None
         self._dwarf = None  # DWARFInfo, or False when the ELF has no line table
         self._keys: list[int] = []
         self._entries: list[tuple[int, int, int]] = []  # (start, end, unit offset), aranges
+
+    @classmethod
+    def of(cls, image: Image) -> LineTable:
+        """The line table of an already loaded image: its bytes are not read again."""
+        return cls(image.path, image.raw or None)
 
     def lookup(self, address: int) -> tuple[str, int] | None:
         """(file, line) of `address`; None where the ELF has no line table for it.
@@ -58,7 +64,8 @@ class LineTable:
         # One DWARFInfo over the file's bytes, its aranges read once and each unit's rows
         # decoded once: opening the file and building DWARFInfo per lookup cost ~100 ms.
         if self._dwarf is None:
-            elf = elf_in_memory(self.path)
+            elf = parse_elf(self.path, read_elf_bytes(self.path) if self._data is None
+                            else self._data)
             if not elf.has_dwarf_info():
                 self._dwarf = False
             else:

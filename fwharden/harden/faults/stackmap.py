@@ -13,7 +13,7 @@ The patch changes only the bytes of the reserved section. LIEF locates the secti
 file offset; the bytes are written there in a copy of the file; the copy is then opened
 again with LIEF and pyelftools to check that the section holds the new map and that every
 other byte equals the linker's output. (Letting LIEF rebuild the file rewrites the symbol
-and string tables: ../shared/ARCHITECTURE.md, "Library facts".)
+and string tables and every section header's name offset: measured with LIEF 1.0.0.)
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 from fwharden.atomic import write_atomically
 from fwharden.harden.elf.image import Image
 from fwharden.harden.errors import HardenError
+from fwharden.inputs import printable
 
 MAGIC = 0x53485746  # "FWHS"
 VERSION = 1
@@ -36,8 +37,21 @@ SECTION = ".fwh_stackmap"
 
 
 @dataclass(frozen=True)
+class WorstCase:
+    """A stack's static worst case as the map stores it."""
+
+    bytes: int
+    minimum_only: bool    # an at_least bound
+    unbounded: bool
+
+
+@dataclass(frozen=True)
 class StackEntry:
-    """One stack of the map, as the ELF's symbols place it."""
+    """One stack of the map: as the ELF's symbols place it, or as a map's bytes hold it.
+
+    The watermark span is the whole stack (the runtime paints all of it). worst_case is
+    None for an entry read from the symbols (the map is not filled in yet).
+    """
 
     id: int
     name: str
@@ -47,13 +61,18 @@ class StackEntry:
     guard_size: int
     mirror: int
     mirror_size: int
+    watermark_base: int
+    watermark_size: int
+    worst_case: WorstCase | None = None
 
 
 @dataclass(frozen=True)
-class WorstCase:
-    bytes: int
-    minimum_only: bool    # an at_least bound
-    unbounded: bool
+class StackMap:
+    """The decoded contents of `.fwh_stackmap`."""
+
+    pattern: int                     # the watermark word the runtime paints
+    flags: int                       # bit n: stack n's worst case is only a minimum
+    entries: tuple[StackEntry, ...]
 
 
 def stack_entries(image: Image) -> list[StackEntry]:
@@ -75,7 +94,9 @@ def stack_entries(image: Image) -> list[StackEntry]:
             guard_base=sym[f"__fwh_{name}_guard_start"],
             guard_size=sym[f"__fwh_{name}_guard_end"] - sym[f"__fwh_{name}_guard_start"],
             mirror=sym[f"__fwh_{name}_mirror_start"],
-            mirror_size=sym[f"__fwh_{name}_mirror_end"] - sym[f"__fwh_{name}_mirror_start"]))
+            mirror_size=sym[f"__fwh_{name}_mirror_end"] - sym[f"__fwh_{name}_mirror_start"],
+            watermark_base=sym[f"__fwh_{name}_stack_start"],
+            watermark_size=sym[f"__fwh_{name}_stack_end"] - sym[f"__fwh_{name}_stack_start"]))
     return entries
 
 
@@ -90,8 +111,8 @@ def build_stackmap(entries: list[StackEntry], pattern: int, worst: dict[str, Wor
         if bound is not None and bound.minimum_only:
             flags |= 1 << entry.id
         body += DESCRIPTOR.pack(entry.id, entry.name.encode()[:8], entry.base, entry.size,
-                                entry.guard_base, entry.guard_size, entry.base, entry.size,
-                                value, entry.mirror, entry.mirror_size)
+                                entry.guard_base, entry.guard_size, entry.watermark_base,
+                                entry.watermark_size, value, entry.mirror, entry.mirror_size)
     content = HEADER.pack(MAGIC, VERSION, len(entries), pattern, flags) + body
     if len(content) > capacity:
         raise HardenError(f"stack map needs {len(content)} bytes but {SECTION} has {capacity}")
@@ -149,8 +170,13 @@ def _check_patch(path: Path, original: bytes, offset: int, content: bytes) -> No
                               f"{SECTION}")
 
 
-def parse_stackmap(data: bytes) -> tuple[int, int, list[tuple]]:
-    """(pattern, flags, descriptors) of a stack map's bytes; for tests and decode-fault."""
+def holds_stackmap(data: bytes) -> bool:
+    """Whether the section's bytes start with a filled-in map (the link leaves zeros)."""
+    return len(data) >= HEADER.size and HEADER.unpack_from(data)[:2] == (MAGIC, VERSION)
+
+
+def parse_stackmap(data: bytes) -> StackMap:
+    """The stack map held in a `.fwh_stackmap` section's bytes; for decode-fault and tests."""
     if len(data) < HEADER.size:
         raise HardenError(f"{SECTION} is {len(data)} bytes, too short for a stack map header")
     magic, version, count, pattern, flags = HEADER.unpack_from(data)
@@ -160,5 +186,20 @@ def parse_stackmap(data: bytes) -> tuple[int, int, list[tuple]]:
     if HEADER.size + count * DESCRIPTOR.size > len(data):
         raise HardenError(f"{SECTION} claims {count} stacks but holds {len(data)} bytes; the "
                           "stack map is damaged")
-    return pattern, flags, [DESCRIPTOR.unpack_from(data, HEADER.size + i * DESCRIPTOR.size)
-                            for i in range(count)]
+    entries = []
+    for index in range(count):
+        (ident, name, base, size, guard, guard_size, wbase, wsize, worst, mirror,
+         mirror_size) = DESCRIPTOR.unpack_from(data, HEADER.size + index * DESCRIPTOR.size)
+        raw = name.rstrip(b"\0")
+        try:
+            label = raw.decode("ascii")
+        except UnicodeDecodeError:
+            raise HardenError(f"stack {ident} in {SECTION} is named {printable(raw)!r}, not "
+                              "ASCII; fix: rebuild with the SCons tool, which writes the stack "
+                              "map") from None
+        bound = WorstCase(0 if worst == UNBOUNDED else worst, bool(flags >> ident & 1),
+                          worst == UNBOUNDED)
+        entries.append(StackEntry(id=ident, name=label, base=base, size=size, guard_base=guard,
+                                  guard_size=guard_size, mirror=mirror, mirror_size=mirror_size,
+                                  watermark_base=wbase, watermark_size=wsize, worst_case=bound))
+    return StackMap(pattern, flags, tuple(entries))

@@ -7,8 +7,12 @@ graph and the stack bounds read only these, never capstone output.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from fwharden.harden.elf.image import Function
+
+# How control leaves a function: see CallSite.
+CallKind = Literal["call", "tail", "indirect", "indirect-tail"]
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,7 @@ class CallSite:
     """
 
     site: int
-    kind: str
+    kind: CallKind
     targets: tuple[int, ...]
     live_frame: int            # bytes of the caller's frame still allocated at the site
     how: str = ""              # how an indirect target was resolved ("constant", "table ...")

@@ -70,7 +70,7 @@ def function_lines(elf: Path, names: set[str]) -> dict[str, Place]:
 
 def names_to_locate(result: VerifyResult) -> set[str]:
     """Every function a finding names (its root and its path)."""
-    return {n for f in result.findings for n in (f.root, *f.path) if n and n != "-"}
+    return {n for f in result.findings for n in (f.root, *f.path) if n}
 
 
 def _line_of(path: Path | None, pattern: str) -> int | None:

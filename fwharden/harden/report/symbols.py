@@ -18,7 +18,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.sections import SymbolTableSection
 
 from fwharden.board_profiles import Profile
-from fwharden.harden.elf.image import open_elf
+from fwharden.harden.elf.image import Image, open_elf
 from fwharden.harden.errors import HardenError
 from fwharden.harden.report.usage import PlacedSection, placed_sections
 
@@ -44,11 +44,11 @@ class RegionSymbols:
         return max(0, self.used - self.in_symbols)
 
 
-def _sized_symbols(path: Path) -> list[tuple[str, str, int, int]]:
+def _sized_symbols(path: Path, data: bytes | None = None) -> list[tuple[str, str, int, int]]:
     """(name, kind, size, address) of every sized FUNC/OBJECT symbol, duplicates once."""
     seen: set[tuple[int, int]] = set()
     out = []
-    with open_elf(path) as elf:
+    with open_elf(path, data) as elf:
         try:
             for section in elf.iter_sections():
                 if not isinstance(section, SymbolTableSection):
@@ -77,12 +77,13 @@ def _section_of(sections: list[PlacedSection], address: int) -> PlacedSection | 
     return None
 
 
-def region_symbols(path: Path, profile: Profile, top: int = 10,
+def region_symbols(image: Image, profile: Profile, top: int = 10,
                    used: dict[str, int] | None = None) -> list[RegionSymbols]:
-    """The `top` largest sized symbols of every region of the profile, in its order."""
-    sections = placed_sections(path)
+    """The `top` largest sized symbols of every region of the profile, in its order
+    (from the loaded image's bytes: the ELF is not read again)."""
+    sections = placed_sections(image)
     by_region: dict[str, list[SymbolSize]] = {r.name: [] for r in profile.memory}
-    for name, kind, size, address in _sized_symbols(path):
+    for name, kind, size, address in _sized_symbols(image.path, image.raw or None):
         sec = _section_of(sections, address)
         if sec is None:
             continue

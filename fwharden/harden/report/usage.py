@@ -9,14 +9,9 @@ profile; every size comes from the ELF.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
-from elftools.common.exceptions import ELFError
-from elftools.elf.constants import SH_FLAGS
 
 from fwharden.board_profiles import Profile
-from fwharden.harden.elf.image import open_elf
-from fwharden.harden.errors import HardenError
+from fwharden.harden.elf.image import Image
 
 
 @dataclass(frozen=True)
@@ -45,31 +40,15 @@ class PlacedSection:
     loaded: bool  # has file contents (PROGBITS), so it is stored at load_address
 
 
-def placed_sections(path: Path) -> list[PlacedSection]:
+def placed_sections(image: Image) -> list[PlacedSection]:
     """Allocated, non-empty sections of the ELF with their load addresses."""
-    with open_elf(path) as elf:
-        try:
-            segments = [seg for seg in elf.iter_segments() if seg["p_type"] == "PT_LOAD"]
-            result = []
-            for section in elf.iter_sections():
-                if not section["sh_flags"] & SH_FLAGS.SHF_ALLOC or section["sh_size"] == 0:
-                    continue
-                address = section["sh_addr"]
-                load = address
-                for segment in segments:
-                    if segment.section_in_segment(section):
-                        load = segment["p_paddr"] + address - segment["p_vaddr"]
-                        break
-                result.append(PlacedSection(section.name, address, load, section["sh_size"],
-                                            section["sh_type"] != "SHT_NOBITS"))
-        except ELFError as exc:
-            raise HardenError(f"{path}: damaged ELF ({exc})") from None
-    return result
+    return [PlacedSection(sec.name, sec.address, sec.lma, sec.size, bool(sec.data))
+            for sec in image.sections]
 
 
-def region_usage(path: Path, profile: Profile) -> list[RegionUsage]:
+def region_usage(image: Image, profile: Profile) -> list[RegionUsage]:
     """Use of every region of the profile, in address order."""
-    sections = placed_sections(path)
+    sections = placed_sections(image)
     usage = []
     for region in profile.memory:
         used = 0
@@ -86,12 +65,12 @@ def region_usage(path: Path, profile: Profile) -> list[RegionUsage]:
     return usage
 
 
-def outside_regions(path: Path, profile: Profile) -> list[PlacedSection]:
+def outside_regions(image: Image, profile: Profile) -> list[PlacedSection]:
     """Sections whose run-time or load address range is not inside one profile region."""
     def inside(start: int, size: int) -> bool:
         return any(region.contains(start, size) for region in profile.memory)
 
-    return [sec for sec in placed_sections(path)
+    return [sec for sec in placed_sections(image)
             if not inside(sec.address, sec.size)
             or (sec.loaded and not inside(sec.load_address, sec.size))]
 
@@ -105,7 +84,7 @@ def _human(size: int) -> str:
 
 
 def describe_usage(usage: list[RegionUsage]) -> str:
-    """The table printed after a build (and by `fwharden size` later)."""
+    """The table printed after a build and by `fwharden size`."""
     lines = [f"{'region':<12} {'origin':>10} {'used':>10} {'total':>10} {'use':>7}"]
     for item in usage:
         lines.append(f"{item.name:<12} 0x{item.origin:08x} {_human(item.used):>10} "

@@ -1,0 +1,102 @@
+"""What the verifier reports: the `Finding` type and the catalogue of the analysis's own rules.
+
+The forbidden-call rules (heap, stdio, RTOS, Go runtime, project rules) carry their title
+and reason in `rules.py`; the rules the analysis itself raises (an indirect call it cannot
+resolve, recursion, a stack that does not fit, ...) are described here, once, so the text
+report, SARIF and JSON all take the same words from one table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fwharden.harden.analysis.policy import Severity
+from fwharden.harden.isa.model import CallKind
+
+# rule id -> (title, reason the report shows)
+RULE_TEXT: dict[str, tuple[str, str]] = {
+    "indirect-call": ("unresolved indirect call",
+                      "the verifier cannot see where this call goes, so it cannot prove the "
+                      "handler safe; list the possible targets in [harden.indirect]"),
+    "recursion": ("recursion", "a recursive call chain has no static stack bound"),
+    "isr-stack-overflow": ("interrupt stack overflow",
+                           "the worst case with nesting does not fit the interrupt stack the "
+                           "linker script reserved"),
+    "thread-stack-overflow": ("thread stack overflow",
+                              "main's worst case plus one exception frame does not fit the "
+                              "thread stack"),
+    "stack-unproven": ("stack bound not proven",
+                       "part of the call chain has no static frame size, so the bound is only "
+                       "a minimum"),
+    "dynamic-stack": ("dynamic stack frame",
+                      "the function moves SP by a run-time amount (alloca, VLA); its frame "
+                      "is only a minimum"),
+    "undecodable": ("instruction not decoded",
+                    "bytes inside a function were not decoded as instructions; calls there "
+                    "are not seen"),
+    "unknown-target": ("call into unknown code",
+                       "the call target is not inside any function of the symbol table"),
+    "config": ("configuration does not match the ELF", "fix firmware.toml [harden]"),
+    "roots": ("interrupt roots not found",
+              "the verifier could not find the vector table or trap entry, so it cannot tell "
+              "what runs in interrupt context; nothing is proven"),
+    "vector-moved": ("vector table moved at run time",
+                     "the code installs a vector table or trap entry at an address the "
+                     "verifier cannot follow, so the handlers it holds are not checked"),
+    "unused-setting": ("firmware.toml setting matches nothing",
+                       "a [harden] key names nothing the verifier met in this ELF"),
+    "allowed": ("allowed by firmware.toml", "[harden.allow] accepts this function in "
+                "interrupts; what it calls is not judged"),
+    "library-model": ("bound from a library model or firmware.toml",
+                      "this number is a stated fact (a model file or [harden.recursion]), "
+                      "not one the verifier proved from the binary"),
+}
+DEFAULT_SEVERITY: dict[str, Severity] = {
+    "indirect-call": "error", "recursion": "error", "isr-stack-overflow": "error",
+    "thread-stack-overflow": "error", "stack-unproven": "warning", "dynamic-stack": "warning",
+    "undecodable": "warning", "unknown-target": "warning", "config": "error", "roots": "error",
+    "vector-moved": "error", "unused-setting": "warning", "library-model": "note",
+    "allowed": "note"}
+SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "note": 2}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the verifier could not prove safe, with the chain that leads to it.
+
+    root is the handler the chain starts at, None for a whole-firmware finding (a stack
+    check, a configuration error); callee is the function reached, None when the call has
+    no known target (an unresolved indirect call: `via` says how the call is made).
+    """
+
+    rule: str
+    severity: Severity
+    title: str
+    reason: str
+    root: str | None
+    path: tuple[str, ...]          # function names from the handler to the callee
+    callee: str | None
+    site: int | None
+    message: str
+    file: str | None = None
+    line: int | None = None
+    cycle: tuple[str, ...] = ()
+    via: CallKind | None = None    # how the last call is made
+
+
+def make_finding(rule: str, severity: dict[str, Severity], message: str, *,
+                 root: str | None = None, path: tuple[str, ...] = (),
+                 callee: str | None = None, site: int | None = None,
+                 cycle: tuple[str, ...] = (), via: CallKind | None = None) -> Finding:
+    """A finding of one of the analysis's own rules, with the catalogue's title and reason
+    and the severity the project chose (or the rule's default)."""
+    title, reason = RULE_TEXT.get(rule, (rule, ""))
+    return Finding(rule=rule, severity=severity.get(rule, DEFAULT_SEVERITY.get(rule, "error")),
+                   title=title, reason=reason, root=root, path=path, callee=callee,
+                   site=site, message=message, cycle=cycle, via=via)
+
+
+def sort_key(finding: Finding) -> tuple[int, str, str, int]:
+    """Errors first, then by rule, root and address: the report's stable order."""
+    return (SEVERITY_ORDER.get(finding.severity, 3), finding.rule, finding.root or "",
+            finding.site or 0)
