@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fwharden.atomic import write_atomically
-from fwharden.harden.elf.image import Image
+from fwharden.harden.elf.image import Image, open_elf
 from fwharden.harden.errors import HardenError
 from fwharden.inputs import printable
 
@@ -151,9 +151,7 @@ def patch_stackmap(source: Path, target: Path, image: Image,
 def _check_patch(path: Path, original: bytes, offset: int, content: bytes) -> None:
     """Re-open the patched file with LIEF and pyelftools: the section holds the map, and
     every byte outside it is the linker's."""
-    import lief
-
-    from fwharden.harden.elf.image import open_elf
+    import lief  # NOTE: here only, as in section_location
 
     data = path.read_bytes()
     end = offset + len(content)
