@@ -51,8 +51,7 @@ def report_usage(target, source, env) -> int:
     from fwharden.harden.report.usage import describe_usage, region_usage
     profile: Profile = env["FWH_PROFILE"]
     # One ImageCache per environment: the build's steps share each parsed ELF.
-    images = env.get("FWH_IMAGE_CACHE") or ImageCache()
-    env["FWH_IMAGE_CACHE"] = images
+    images = ImageCache.shared(env)
     try:
         table = describe_usage(region_usage(images.load(Path(str(source[0]))), profile))
     except HardenError as exc:
@@ -94,8 +93,7 @@ def verify_firmware(target, source, env) -> int:
     # Until it is set, the build's own object directory, never a walk above it.
     su_files = [Path(str(p)) for p in env.get("FWH_SU_FILES", ())] or \
         sorted((elf.parent / "obj").rglob("*.su"))
-    images = env.get("FWH_IMAGE_CACHE") or ImageCache()
-    env["FWH_IMAGE_CACHE"] = images
+    images = ImageCache.shared(env)
     try:
         result = verify_elf(elf, profile, policy, su_files=su_files, image=images.load(elf))
     except HardenError as exc:
@@ -201,8 +199,7 @@ def patch_firmware(target, source, env) -> int:
             if check:
                 worst[name] = WorstCase(check["worst_case"], check["kind"] == "at_least",
                                         check["kind"] == "unbounded")
-        images = env.get("FWH_IMAGE_CACHE") or ImageCache()
-        env["FWH_IMAGE_CACHE"] = images
+        images = ImageCache.shared(env)
         patch_stackmap(linked, Path(str(target[0])), images.load(linked), worst)
     except HardenError as exc:
         print(f"fwharden: error: {exc}", file=sys.stderr)
@@ -220,8 +217,7 @@ def html_report(target, source, env) -> int:
     elf = Path(str(source[0]))
     try:
         verify = json.loads(Path(str(source[1])).read_text())
-        images = env.get("FWH_IMAGE_CACHE") or ImageCache()
-        env["FWH_IMAGE_CACHE"] = images
+        images = ImageCache.shared(env)
         image = images.load(elf)
         usage = region_usage(image, profile)
         sections = [dataclasses.asdict(s) for s in placed_sections(image)]
@@ -269,8 +265,7 @@ def write_manifest(target, source, env) -> int:
     artifacts, sources = files[:count], files[count:]
     elf = artifacts[0]
     cflags, defines, ldflags, libs = env["FWH_FLAGS"]
-    images = env.get("FWH_IMAGE_CACHE") or ImageCache()
-    env["FWH_IMAGE_CACHE"] = images
+    images = ImageCache.shared(env)
     try:
         image = images.load(elf)
         inputs = ManifestInputs(

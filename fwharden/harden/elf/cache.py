@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import MutableMapping
 from pathlib import Path
+from typing import Any
 
 from fwharden.harden.elf.image import Image, load_image
 from fwharden.harden.errors import HardenError
@@ -18,6 +20,18 @@ from fwharden.harden.errors import HardenError
 
 class ImageCache:
     """`load(path)`: the Image of `path`, parsed on first use and while the file stands."""
+
+    KEY = "FWH_IMAGE_CACHE"
+
+    @classmethod
+    def shared(cls, store: MutableMapping[str, Any]) -> ImageCache:
+        """The cache kept in `store` under FWH_IMAGE_CACHE (the SCons environment of the
+        build), made on first use."""
+        cache = store.get(cls.KEY)
+        if not isinstance(cache, cls):
+            cache = cls()
+            store[cls.KEY] = cache
+        return cache
 
     def __init__(self) -> None:
         self._images: dict[str, tuple[tuple[int, int, int], Image]] = {}
