@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fwharden.harden.errors import HardenError
-from fwharden.harden.faults.decode import fault_from_record, find_fault_line
+from fwharden.harden.faults.parse import fault_from_record, find_fault_line
 from fwharden.harden.faults.stackmap import HEADER, MAGIC, VERSION, parse_stackmap
 
 PIECES = ["FWH-FAULT", " ", "arch=", "arm", "riscv", "type=", "HardFault", "cfsr=", "pc=",
