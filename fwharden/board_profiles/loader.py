@@ -61,6 +61,7 @@ PROFILE_SCHEMA: dict[str, Any] = {
         "heap": str,
         "heap_size": Size,
         "boot2": str,
+        "data_load": str,
     },
     "stacks": {
         "region": str,
@@ -75,7 +76,7 @@ PROFILE_SCHEMA: dict[str, Any] = {
     "flash": FLASH_SCHEMA,
     "debug": DEBUG_SCHEMA,
 }
-UART_TYPES = ("cmsdk", "sifive", "stm32", "stm32f4", "lpuart", "pl011")
+UART_TYPES = ("cmsdk", "sifive", "stm32", "stm32f4", "lpuart", "pl011", "esp32")
 
 ARM_CORES = {
     "cortex-m0": ("armv6-m", ("none",)),
@@ -86,7 +87,9 @@ ARM_CORES = {
     "cortex-m33": ("armv8-m.main", ("none", "fpv5-sp-d16")),
 }
 FLOAT_ABIS = ("soft", "softfp", "hard")
-CONTROLLERS = {"arm": ("nvic",), "riscv": ("clint", "eclic", "plic")}
+# "intmatrix": Espressif's interrupt matrix (ESP32-C3 TRM 8): peripheral sources routed to
+# CPU interrupt lines 1..31, entered through a vectored mtvec.
+CONTROLLERS = {"arm": ("nvic",), "riscv": ("clint", "eclic", "plic", "intmatrix")}
 PROTECTIONS = {"arm": ("pmsav6", "pmsav7", "pmsav8", "none"), "riscv": ("pmp", "none")}
 # Which MPU each architecture has: PMSAv6 is the optional ARMv6-M MPU (DDI 0419E B3.5),
 # PMSAv7 the ARMv7-M one (DDI 0403E B3.5), PMSAv8 the ARMv8-M one with its stack limits.
@@ -377,6 +380,7 @@ def _placement(req: _Required, memory: tuple[MemoryRegion, ...]) -> Placement:
         heap=req.opt("placement.heap", str, data),
         heap_size=req.opt("placement.heap_size", Size, 0),
         boot2=req.opt("placement.boot2", str, ""),
+        data_load=req.opt("placement.data_load", str, boot),
     )
 
 
@@ -431,6 +435,7 @@ def check_semantics(profile: Profile, path: Path) -> None:
         ("placement.data", place.data, "w"),
         ("placement.bss", place.bss, "w"),
         ("placement.heap", place.heap, "w"),
+        ("placement.data_load", place.data_load, "r"),
         ("stacks.region", profile.stacks.region, "w"),
     ):
         if region not in names:

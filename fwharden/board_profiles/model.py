@@ -167,6 +167,9 @@ class Placement:
     # A second-stage boot the boot ROM loads from the start of the boot region ("rp2040":
     # 256 bytes with a CRC32, RP2040 datasheet 2.8.1.3); the vector table follows it.
     boot2: str = ""
+    # Where .data's initial values are loaded (default: the boot region). ESP32-C3: "dram",
+    # the same place, as the 2nd-stage bootloader loads every segment at its address.
+    data_load: str = ""
 
 
 @dataclass(frozen=True)
@@ -241,7 +244,7 @@ class Profile:
         """Entries in the vector table (ARM: 16 system words + IRQs; RISC-V: cause codes)."""
         if self.cpu.family == "arm":
             return 16 + self.interrupts.irq_count
-        if self.interrupts.controller == "eclic":
+        if self.interrupts.controller in ("eclic", "intmatrix"):
             return self.interrupts.irq_count
         # CLINT direct/vectored: one entry per machine-level interrupt cause 0..15.
         return 16

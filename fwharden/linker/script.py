@@ -173,6 +173,7 @@ def _sections(layout: Layout, tinygo: bool = False) -> str:
     data = layout.memory_name(p.placement.data)
     bss = layout.memory_name(p.placement.bss)
     heap = layout.memory_name(p.placement.heap)
+    load = layout.memory_name(p.placement.data_load or p.placement.boot)
     out = ["SECTIONS", "{"]
     if riscv:
         out += [
@@ -278,7 +279,7 @@ def _sections(layout: Layout, tinygo: bool = False) -> str:
     out += [
         "    . = ALIGN(8);",
         "    __fwh_data_end = .;",
-        f"  }} > {data} AT > {boot}",
+        f"  }} > {data} AT > {load}",
         "  __fwh_data_load = LOADADDR(.data);",
         "",
         "  /* == Zero-initialised data == */",

@@ -50,6 +50,10 @@ def vector_entries(profile: Profile) -> list[str | None]:
                          for i in range(profile.interrupts.irq_count)]
     if profile.interrupts.controller == "eclic":
         return [irq_handler_name(profile, i) for i in range(profile.interrupts.irq_count)]
+    if profile.interrupts.controller == "intmatrix":
+        # Cause 0 is no interrupt line (ESP32-C3 CPU lines are 1..31).
+        return [None] + [irq_handler_name(profile, i)
+                         for i in range(1, profile.interrupts.irq_count)]
     return [RISCV_CLINT.get(cause) for cause in range(profile.vector_count)]
 
 

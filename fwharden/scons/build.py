@@ -176,8 +176,9 @@ def firmware(env, project_file: str = "firmware.toml"):
     else:
         elf = env.Command(f"{rel_build}/firmware.elf", [linked, verified[0]],
                           Action(patch_firmware, "Stack map $TARGET"))
-    binary = env.Command(f"{rel_build}/firmware.bin", elf,
-                         Action("$FWH_OBJCOPYCOM", "$FWH_OBJCOPYCOMSTR"), FWH_OBJCOPY_FORMAT="binary")
+    binary = images.app_image(env, profile, elf, rel_build) or env.Command(
+        f"{rel_build}/firmware.bin", elf,
+        Action("$FWH_OBJCOPYCOM", "$FWH_OBJCOPYCOMSTR"), FWH_OBJCOPY_FORMAT="binary")
     ihex = env.Command(f"{rel_build}/firmware.hex", elf,
                        Action("$FWH_OBJCOPYCOM", "$FWH_OBJCOPYCOMSTR"), FWH_OBJCOPY_FORMAT="ihex")
     boot_images = images.image_artifacts(env, profile, elf, rel_build)

@@ -15,6 +15,7 @@ from fwharden.board_profiles import Profile
 from fwharden.flash.errors import FlashError
 from fwharden.flash.uf2 import loadable_bytes, to_uf2
 from fwharden.image.boot2 import Boot2Error, boot2_block, code_from_object, render_boot2_c
+from fwharden.image.esp import EspImageError, write_app_image
 from fwharden.linker.script import HEADER_LINE
 from fwharden.runtime import boot2_source
 
@@ -61,3 +62,29 @@ def image_artifacts(env, profile: Profile, elf, rel_build: str) -> list:
         nodes += env.Command(f"{rel_build}/firmware.uf2", elf, Action(write_uf2, "UF2 $TARGET"),
                              FWH_UF2_FAMILY=profile.flash.uf2.family)
     return nodes
+
+
+def write_esp_image(target, source, env) -> int:
+    """SCons action: firmware.elf -> firmware.bin as Espressif's app image (via a
+    temporary name, so a failed esptool run leaves no firmware.bin)."""
+    out = Path(str(target[0]))
+    temporary = out.with_name(out.name + ".tmp")
+    try:
+        write_app_image(env["FWH_ESP_CHIP"], Path(str(source[0])), temporary)
+    except EspImageError as exc:
+        temporary.unlink(missing_ok=True)
+        print(f"fwharden: error: {exc}", file=sys.stderr)
+        return 2
+    temporary.replace(out)
+    return 0
+
+
+def app_image(env, profile: Profile, elf, rel_build: str) -> list | None:
+    """firmware.bin as the app image the chip's bootloader loads (a board whose flash tool
+    is esptool), or None: then firmware.bin is the plain objcopy binary."""
+    flash = profile.flash
+    if flash is None or flash.tool != "esptool" or flash.esptool is None:
+        return None
+    return env.Command(f"{rel_build}/firmware.bin", elf,
+                       Action(write_esp_image, "ESP app image $TARGET"),
+                       FWH_ESP_CHIP=flash.esptool.chip)

@@ -47,6 +47,10 @@ RULE_TEXT: dict[str, tuple[str, str]] = {
                        "a [harden] key names nothing the verifier met in this ELF"),
     "allowed": ("allowed by firmware.toml", "[harden.allow] accepts this function in "
                 "interrupts; what it calls is not judged"),
+    "isa-mismatch": ("instruction the core does not have",
+                     "the board's core lacks this instruction's extension (AMO/LR/SC without "
+                     "the RISC-V A extension): it raises an illegal-instruction exception "
+                     "when it runs"),
     "library-model": ("bound from a library model or firmware.toml",
                       "this number is a stated fact (a model file or [harden.recursion]), "
                       "not one the verifier proved from the binary"),
@@ -56,7 +60,7 @@ DEFAULT_SEVERITY: dict[str, Severity] = {
     "thread-stack-overflow": "error", "stack-unproven": "warning", "dynamic-stack": "warning",
     "undecodable": "warning", "unknown-target": "warning", "config": "error", "roots": "error",
     "vector-moved": "error", "unused-setting": "warning", "library-model": "note",
-    "allowed": "note"}
+    "allowed": "note", "isa-mismatch": "error"}
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "note": 2}
 
 

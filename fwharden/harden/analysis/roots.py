@@ -238,6 +238,13 @@ def _riscv_roots(image: Image, profile: Profile | None) -> VectorTable:
             missing=True)
     tables = [_riscv_vectored(image, v & ~3, thread) if v & 3 == 1
               else _riscv_direct(image, profile, v, mtvt, thread) for v in mtvecs]
+    # Vectored slots that jump into a trap entry which dispatches by mcause (fwharden's
+    # runtime on the ESP32-C3, whose core has vectored mode only): the handlers of that
+    # entry's dispatch table are roots as in direct mode.
+    for table in [t for t in tables if t.kind == "riscv-vectored"]:
+        for root in table.roots:
+            if root.function.name in RISCV_TRAP_SYMBOLS:
+                tables.append(_riscv_direct(image, profile, root.function.address, None, thread))
     notes = tuple(n for t in tables for n in t.notes)
     tables = [t for t in tables if not t.missing] or tables
     roots: dict[int, Root] = {}

@@ -21,6 +21,7 @@ from fwharden.harden.analysis.findings import DEFAULT_SEVERITY, Finding, make_fi
 from fwharden.harden.analysis.frames import FrameSize
 from fwharden.harden.analysis.indirect import address_taken, apply_handler_keys, unused_keys
 from fwharden.harden.analysis.installed import RunTime, runtime_roots
+from fwharden.harden.analysis.isa_check import atomics_without_a
 from fwharden.harden.analysis.models import apply_models, argument_rules
 from fwharden.harden.analysis.policy import HardenPolicy, Severity
 from fwharden.harden.analysis.reach import root_findings, thread_recursion
@@ -111,6 +112,14 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
         findings.append(make_finding("vector-moved", severity,
                                      f"{problem.function}: {problem.message}",
                                      path=(problem.function,), site=problem.site))
+    for miss in atomics_without_a(image, profile):
+        assert profile is not None
+        findings.append(make_finding(
+            "isa-mismatch", severity,
+            f"{miss.function}: {miss.mnemonic} at 0x{miss.address:08x} needs the A extension, "
+            f"which {profile.name} ({profile.cpu.arch}) does not have; fix: compile and link "
+            f"everything, libraries too, for -march={profile.cpu.arch}",
+            path=(miss.function,), callee=miss.function, site=miss.address))
     for message in unused_keys(graph, [r.function for r in roots], handler_keys):
         findings.append(make_finding("unused-setting", severity, message))
     # Vector-table words are addresses too; handlers and the reset entry are no callbacks.

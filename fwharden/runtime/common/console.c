@@ -16,6 +16,7 @@
  *   lpuart:  NXP LPUART with STAT +0x14 (bit 23 TDRE) and DATA +0x1C (IMXRT1064RM, 49.4)
  *   pl011:   Arm PrimeCell UART (PL011): DR +0x0, FR +0x18 (bit 5 TXFF) (Arm DDI 0183G,
  *            3.3); the Stellaris UARTs are PL011s (LM3S6965 datasheet, 12.5)
+ *   esp32:   Espressif UART: FIFO +0x0, STATUS +0x1C (TXFIFO_CNT [25:16]) (ESP32-C3 TRM 26.5)
  */
 #include <stdint.h>
 
@@ -96,6 +97,12 @@ static void uart_putc(char c)
     }
 #endif
     while (UART_REG(0x18) & (1u << 5)) {
+    }
+    UART_REG(0x00) = (uint8_t)c;
+#elif defined(FWH_CONSOLE_UART_ESP32)
+    /* UART_STATUS_REG +0x1C: TXFIFO_CNT [25:16] of a 128-byte FIFO; UART_FIFO_REG +0x0
+     * takes one byte (ESP32-C3 TRM 26.5). The boot ROM has set 115200 8N1 already. */
+    while (((UART_REG(0x1C) >> 16) & 0x3FFu) >= 126u) {
     }
     UART_REG(0x00) = (uint8_t)c;
 #else

@@ -31,6 +31,13 @@ _start:
     la t0, fwh_trap_entry
     ori t0, t0, 3
     csrw mtvec, t0
+#elif defined(FWH_IRQ_INTMATRIX)
+    /* Espressif's core takes only vectored mode (ESP32-C3 TRM 1.6: mtvec.MODE = 1, base
+     * 256-byte aligned): every slot jumps to the one trap entry, which dispatches by
+     * mcause like direct mode does. */
+    la t0, fwh_vectored_entries
+    ori t0, t0, 1
+    csrw mtvec, t0
 #else
     la t0, fwh_trap_entry
     csrw mtvec, t0
@@ -40,6 +47,22 @@ _start:
     call fwh_thread_main
 1:  j 1b
     .size _start, . - _start
+
+#if defined(FWH_IRQ_INTMATRIX)
+    /* 32 four-byte slots: exceptions enter slot 0, CPU interrupt line n slot n. */
+    .section .text.fwh_trap, "ax"
+    .balign 256
+    .globl fwh_vectored_entries
+    .type fwh_vectored_entries, @function
+fwh_vectored_entries:
+    .option push
+    .option norvc
+    .rept 32
+    j fwh_trap_entry
+    .endr
+    .option pop
+    .size fwh_vectored_entries, . - fwh_vectored_entries
+#endif
 
     .section .text.fwh_trap, "ax"
     .balign 64
