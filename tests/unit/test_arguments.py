@@ -44,3 +44,18 @@ def test_rule_reads_values_as_signed_and_unknown_is_never_allowed() -> None:
     assert not from_isr.allows(0xFFFFFFFF)  # -1: tmrCOMMAND_EXECUTE_CALLBACK, not FromISR
     zero = ArgumentRule("osSemaphoreAcquire", 1, "timeout", (0,), None, "why")
     assert zero.allows(0) and not zero.allows(0xFFFFFFFF) and not zero.allows(None)
+
+
+# riscv64-unknown-elf-as -march=rv32imac -mabi=ilp32, ld -m elf32lriscv -Ttext 0x100:
+#   f @ 0x100: c.addi sp,-16; c.sw ra,12(sp); c.li a1,6; c.beqz a0,0x10a; c.li a1,1
+#        0x10a jal g          a1 is 6 or 1 (the c.beqz lands here) -> unknown
+#        0x10e c.li a1,0;  0x110 jal g   -> 0
+#        0x114 c.lw ra,12(sp); c.addi sp,16; c.jr ra      g @ 0x11a: c.jr ra
+RV_CODE = "411106c6994511c18545ef0000018145ef00a000b240410182808280"
+RV_SYMBOLS = {"f": (0x100, 26, "STT_FUNC", "STB_GLOBAL"), "g": (0x11a, 2, "STT_FUNC", "STB_GLOBAL")}
+
+
+@pytest.mark.parametrize("site, value", [(0x10a, None), (0x110, 0)])
+def test_constant_argument_riscv_compressed(site: int, value: int | None) -> None:
+    img = image("riscv", RV_CODE, 0x100, RV_SYMBOLS)
+    assert constant_argument(img, img.function_named("f"), site, 1) == value

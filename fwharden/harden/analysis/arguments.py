@@ -53,11 +53,17 @@ def _listing(image: Image, func: Function) -> list[tuple[int, str, str]]:
     return out
 
 
-def _branch_targets(listing: list[tuple[int, str, str]], func: Function) -> set[int]:
+def _branch_targets(listing: list[tuple[int, str, str]], func: Function,
+                    relative: bool) -> set[int]:
+    """Where branches inside the function land. Capstone prints ARM targets as addresses
+    and RISC-V ones as offsets from the branch (`c.beqz a0, 4`)."""
     targets = set()
-    for _address, mnem, ops in listing:
-        if mnem.startswith(("b", "cb", "j", "tb")) or mnem in ("beqz", "bnez"):
+    for address, mnem, ops in listing:
+        mnem = mnem.removeprefix("c.")   # RISC-V compressed c.j, c.beqz, c.bnez
+        if mnem.startswith(("b", "cb", "j", "tb")):
             value = _imm(ops.split(",")[-1])
+            if value is not None and relative:
+                value += address
             if value is not None and func.address <= value < func.end:
                 targets.add(value)
     return targets
@@ -74,14 +80,14 @@ def constant_argument(image: Image, func: Function, site: int, index: int) -> in
     position = next((i for i, (a, _m, _o) in enumerate(listing) if a == site), None)
     if position is None:
         return None
-    landings = _branch_targets(listing, func)
+    landings = _branch_targets(listing, func, image.family != "arm")
     for i in range(position - 1, -1, -1):
         address, mnem, ops = listing[i]
         if listing[i + 1][0] in landings:
             return None        # another path joins between here and the call
         operands = [o.strip() for o in ops.split(",")] if ops else []
-        base = mnem.split(".")[0]
-        if base in ("bl", "blx", "jal", "jalr", "call") or mnem.startswith("c.jal"):
+        base = mnem.split(".")[0] if image.family == "arm" else mnem.removeprefix("c.")
+        if base in ("bl", "blx", "jal", "jalr", "call"):
             return None        # a call clobbers the argument registers
         if image.family == "arm" and base.startswith("it"):
             continue
@@ -115,14 +121,14 @@ def _value(image: Image, address: int, base: str, operands: list[str]) -> int | 
             offset = _imm(operands[-1].rstrip("]")) if len(operands) > 2 else 0
             return image.word(((address + 4) & ~3) + (offset or 0))
         return None
-    if base in ("li", "c.li") and len(operands) == 2:
+    if base == "li" and len(operands) == 2:
         value = _imm(operands[1])
-    elif base in ("addi", "c.addi") and len(operands) == 3 and operands[1] == "zero":
+    elif base == "addi" and len(operands) == 3 and operands[1] == "zero":
         value = _imm(operands[2])
     else:
         value = None
     if value is not None:
         return value & 0xFFFFFFFF
-    if base in ("mv", "c.mv") and len(operands) == 2 and operands[1] == "zero":
+    if base == "mv" and len(operands) == 2 and operands[1] == "zero":
         return 0
     return None

@@ -10,6 +10,7 @@ nothing here prints or reads TOML.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,6 +18,7 @@ from fwharden.board_profiles import Profile
 from fwharden.harden.analysis.arguments import constant_argument
 from fwharden.harden.analysis.bounds import compute_depths, function_frames, stack_switches
 from fwharden.harden.analysis.callgraph import CallGraph, Edge
+from fwharden.harden.analysis.context import FAULT_RELAXED, never_returns
 from fwharden.harden.analysis.findings import DEFAULT_SEVERITY, Finding, make_finding, sort_key
 from fwharden.harden.analysis.frames import FrameSize
 from fwharden.harden.analysis.indirect import address_taken, apply_handler_keys, unused_keys
@@ -180,10 +182,22 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     # gets its own finding with its own path (a report listing only the first would make
     # the others look clean). Handlers come before the RISC-V trap entry, which reaches the
     # same sites again through its dispatch.
+    fault_named = {n for m in models.models for n in m.fault_handlers}
+    overridden = dict(policy.severity)
     for root in sorted(roots, key=lambda r: r.kind == "trap-entry"):
         seen_sites: set[tuple[str, str | None, int | None]] = set()
+        fault = (bool(fault_named & set(root.function.names))
+                 or never_returns(graph, root.function.address))
         for finding in root_findings(graph, depths, frames, root, verdicts, severity,
                                      allowed, arguments, candidates):
+            if (fault and finding.rule in FAULT_RELAXED and finding.severity == "error"
+                    and finding.rule not in overridden):
+                # Fault context (context.py): the handler never returns, so a fault
+                # report may print; allocation and blocking stay errors.
+                finding = dataclasses.replace(
+                    finding, severity="warning",
+                    message=f"{finding.message} (fault context: {root.name} never returns, "
+                            "so printing a fault report there is a warning)")
             key = (finding.rule, finding.callee, finding.site)
             if key not in seen_sites:
                 seen_sites.add(key)
