@@ -1,6 +1,7 @@
 """`fwharden init`: the files of a new project that builds as it is.
 
-Writes a three-line SConstruct, a firmware.toml and a small main.c; refuses to overwrite
+Writes a short SConstruct (the default `-j` is set there, where the user sees it), a
+firmware.toml and a small main.c; refuses to overwrite
 anything. Returns what it wrote; printing is the CLI's job.
 """
 
@@ -11,7 +12,10 @@ from pathlib import Path
 from fwharden.board_profiles import ConfigError
 
 SCONSTRUCT = """\
+# fwharden project: `scons -h` lists the arguments (board=, opt=, VERBOSE=1, ...).
+import os
 import fwharden.scons
+SetOption("num_jobs", os.cpu_count() or 1)  # every CPU; `scons -j N` on the command line wins
 env = Environment(tools=["fwh"], toolpath=[fwharden.scons.TOOLPATH], FWH_ARGS=ARGUMENTS)
 env.Firmware("firmware.toml")
 """

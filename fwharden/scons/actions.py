@@ -20,6 +20,7 @@ from fwharden.board_profiles.project import HardenPolicy
 from fwharden.harden.errors import HardenError
 from fwharden.runner import EXIT_TIMEOUT, RunError, run_firmware
 from fwharden.runtime import include_dir
+from fwharden.scons.variables import is_true
 
 # NOTE: the post-link modules (pyelftools, capstone, LIEF) are imported inside the actions
 # that use them: every `scons` run, even a no-op one, reads this file.
@@ -89,10 +90,13 @@ def verify_firmware(target, source, env) -> int:
     profile: Profile = env["FWH_PROFILE"]
     policy: HardenPolicy = env["FWH_POLICY"]
     elf = Path(str(source[0]))
-    # FWH_SU_FILES: the .su file of every object this build compiled (set by build.py).
-    # Until it is set, the build's own object directory, never a walk above it.
-    su_files = [Path(str(p)) for p in env.get("FWH_SU_FILES", ())] or \
-        sorted((elf.parent / "obj").rglob("*.su"))
+    # The build's own .su files: the emitter's targets, given as verify's other sources
+    # (or FWH_SU_FILES), never a walk of the build directory, where a deleted source's .su
+    # may remain. Called without either, the build's own object directory.
+    su_files = [Path(str(node)) for node in source[1:] if str(node).endswith(".su")]
+    if len(source) == 1:
+        su_files = [Path(str(p)) for p in env.get("FWH_SU_FILES", ())] or \
+            sorted((elf.parent / "obj").rglob("*.su"))
     images = ImageCache.shared(env)
     try:
         result = verify_elf(elf, profile, policy, su_files=su_files, image=images.load(elf))
@@ -104,7 +108,7 @@ def verify_firmware(target, source, env) -> int:
     sarif = to_sarif(result, located_in_build(result, elf, profile, env))
     write_atomically(Path(str(target[1])), sarif_text(sarif))
     write_atomically(Path(str(target[2])), report)
-    print(report, end="")
+    print(report if is_true(env.get("FWH_VERBOSE", "0")) else console_summary(report), end="")
     if should_fail(result, policy):
         # Not a failed action yet: the report and the manifest are made for this build too
         # and say FAIL; the manifest step fails the build and renames the firmware.
@@ -184,6 +188,13 @@ def located_in_build(result, elf: Path, profile: Profile, env):
     config = root / "firmware.toml"
     return project_for(result, elf, root, script if script.is_file() else None,
                        config if config.is_file() else None)
+
+
+def console_summary(report: str) -> str:
+    """What a short build prints of verify's report: the stack margins, the findings and
+    the verdict (verify.txt has all of it, VERBOSE=1 prints all of it)."""
+    blocks = report.rstrip("\n").split("\n\n")
+    return "\n\n".join(blocks[2:]) + "\n" if len(blocks) > 2 else report
 
 
 def patch_firmware(target, source, env) -> int:

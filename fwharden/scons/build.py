@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import SCons.Defaults
 import SCons.Script
 from SCons.Action import Action
 
@@ -38,28 +39,22 @@ from fwharden.linker import (
 from fwharden.linker.vectors import vector_entries
 from fwharden.runtime import include_dir, runtime_sources
 from fwharden.scons import images
-from fwharden.scons.actions import (
-    check_handlers,
-    copy_all,
-    discard_manifest,
-    html_report,
-    patch_firmware,
-    reject_failed_build,
-    report_usage,
-    run_in,
-    run_in_qemu,
-    verify_firmware,
-    write_manifest,
-    write_text,
+from fwharden.scons.actions import check_handlers, discard_manifest, reject_failed_build, run_in
+from fwharden.scons.builders import compile_db_text
+from fwharden.scons.cmdline import (
+    Word,
+    check_defines,
+    check_file_name,
+    check_words,
+    literal,
 )
+from fwharden.scons.output import RUNTIME_PREFIX
+from fwharden.scons.variables import ARGUMENTS, is_true
 from fwharden.toolchain import ToolchainError, build_flags, find_toolchain
 from fwharden.toolchain.tinygo import missing_startup, target_json, tinygo_board, tinygo_command
 
-# How fwharden's runtime sources are named in debug info, whatever the install path.
-RUNTIME_PREFIX = "fwharden-runtime"
-# Command-line ARGUMENTS the tool understands.
-KNOWN_ARGS = ("board", "toolchain", "layout", "isr_size", "thread_size", "guard_size", "opt",
-              "run_timeout", "size", "print_stacks", "tags", "flash_tool", "port", "gdb_port")
+# Command-line ARGUMENTS the tool understands (variables.py has their help).
+KNOWN_ARGS = tuple(arg.name for arg in ARGUMENTS)
 
 
 @dataclass(frozen=True)
@@ -77,12 +72,25 @@ def fail(message: str) -> None:
     SCons.Script.Exit(2)
 
 
-def select(project_file: Path, args: Mapping[str, str]) -> Selection:
+def command_line(env) -> tuple[dict[str, str], list[str]]:
+    """The arguments given on the command line (by their command-line names) and the
+    unknown ones, from the `$FWH_<NAME>` variables `tool.generate` filled in."""
+    given = {arg.name: str(env[arg.key]) for arg in ARGUMENTS
+             if env.get(arg.key) not in (None, "")}
+    return given, list(env.get("FWH_UNKNOWN_ARGS", []))
+
+
+def select(project_file: Path, args: Mapping[str, str],
+           unknown: list[str] | None = None) -> Selection:
     """Apply the command line to the project: board, toolchain and stack overrides."""
-    unknown = sorted(set(args) - set(KNOWN_ARGS))
+    unknown = sorted(unknown if unknown is not None else set(args) - set(KNOWN_ARGS))
     if unknown:
         raise ConfigError("command line", unknown[0], "unknown argument",
                           f"use one of: {', '.join(KNOWN_ARGS)}")
+    for name in ("VERBOSE", "size", "print_stacks"):
+        if name in args and is_true(args[name]) is None:
+            raise ConfigError("command line", name, f"'{args[name]}' is not 0 or 1",
+                              f"write {name}=1 or {name}=0")
     project = load_project(project_file)
     board = args.get("board", project.board)
     profile = load_profile(board, project.board_dirs)
@@ -105,7 +113,7 @@ def select(project_file: Path, args: Mapping[str, str]) -> Selection:
         project = dataclasses.replace(project, opt=args["opt"])
     if "run_timeout" in args:
         try:
-            if float(args["run_timeout"]) <= 0:
+            if not 0 < float(args["run_timeout"]) < float("inf"):
                 raise ValueError
         except ValueError:
             raise ConfigError("command line", "run_timeout",
@@ -115,7 +123,18 @@ def select(project_file: Path, args: Mapping[str, str]) -> Selection:
     if toolchain not in ("gcc", "clang", "tinygo"):
         raise ConfigError("command line", "toolchain", f"'{toolchain}' is not supported",
                           "use toolchain=gcc, toolchain=clang or toolchain=tinygo")
+    _check_names(project, profile)
     return Selection(project=project, profile=profile, toolchain=toolchain)
+
+
+def _check_names(project: Project, profile: Profile) -> None:
+    """Names that become paths, and the words that reach a command line."""
+    check_file_name(project.path, "project.name", project.name)
+    check_file_name(profile.source, "name", profile.name)
+    settings, _ = project.settings_for(profile.name)
+    check_defines(project.path, "defines", settings.defines)
+    for key in ("sources", "include_dirs", "cflags", "asflags", "ldflags", "libs", "defines"):
+        check_words(project.path, key, getattr(settings, key))
 
 
 def _size_arg(args: Mapping[str, str], key: str) -> int | None:
@@ -128,11 +147,29 @@ def _size_arg(args: Mapping[str, str], key: str) -> int | None:
     return value
 
 
-def firmware(env, project_file: str = "firmware.toml"):
-    """Declare the firmware targets for the board chosen on the command line."""
-    path = Path(env.File(project_file).srcnode().abspath)
+class Steps:
+    """The build's steps, counted for the `[ n/N]` of the short output."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, nodes):
+        self.count += 1
+        return nodes
+
+
+def firmware(env, project_file: str = "firmware.toml", build_dir: str | None = None):
+    """Declare the firmware targets for the board chosen on the command line.
+
+    `build_dir` (default `build` next to firmware.toml) holds one directory per board;
+    compile_commands.json and dist/ go next to the SConstruct.
+    """
+    if env.GetOption("help"):
+        return []  # `scons -h` lists the arguments; it needs no valid project
+    path = Path(env.fs.File(project_file).srcnode().abspath)
+    args, unknown = command_line(env)
     try:
-        chosen = select(path, env["FWH_ARGS"])
+        chosen = select(path, args, unknown)
         profile, project = chosen.profile, chosen.project
         kind = "tinygo" if project.language == "go" else chosen.toolchain
         tools = find_toolchain(profile, kind, env["ENV"]["PATH"])
@@ -141,13 +178,18 @@ def firmware(env, project_file: str = "firmware.toml"):
                                  "fix: set linker = \"generated\"")
         layout = build_layout(profile) if project.linker == "generated" else None
     except (ConfigError, ToolchainError) as exc:
+        if env.GetOption("clean"):
+            return _clean_without_project(env, path, args, build_dir, exc)
         fail(str(exc))
         return None
     root = project.root
-    build_dir = root / "build" / profile.name
-    rel_build = os.path.relpath(build_dir, env.Dir("#").abspath)
+    top = Path(env.Dir("#").abspath)
+    board_dir = (Path(build_dir) if build_dir else root / "build") / profile.name
+    board_dir = board_dir if board_dir.is_absolute() else top / board_dir
+    rel_build = os.path.relpath(board_dir, top)
     env["FWH_BUILD_DIR"] = rel_build
-    map_file = env.File(f"{rel_build}/firmware.map")
+    step = Steps()
+    map_file = env.fs.File(f"{board_dir}/firmware.map")
     settings, _ = project.settings_for(profile.name)
     go = tools.kind == "tinygo"
     sources = _project_sources(root, settings.sources or (("**/*.go",) if go else ()))
@@ -156,117 +198,173 @@ def firmware(env, project_file: str = "firmware.toml"):
              f"{', '.join(settings.sources)}; fix: check the globs")
         return None
     if project.linker == "vendor":
-        parts = _vendor_build(env, project, settings, tools, sources, rel_build, map_file)
+        parts = _vendor_build(env, step, project, settings, tools, sources, board_dir, map_file)
     elif go:
-        parts = _tinygo_build(env, project, profile, tools, layout, sources, rel_build,
+        parts = _tinygo_build(env, step, project, profile, tools, layout, sources, board_dir,
                               map_file)
     else:
-        parts = _generated_build(env, project, profile, settings, tools, layout, sources,
-                                 rel_build, map_file)
+        parts = _generated_build(env, step, project, profile, settings, tools, layout, sources,
+                                 board_dir, map_file)
     if parts is None:
         return None
-    objects, linked, script_node, extra_sources = parts
-    env.SideEffect(map_file, linked)
-    env.Clean(linked, map_file)
-    verified = env.Command(
-        [f"{rel_build}/verify.json", f"{rel_build}/findings.sarif", f"{rel_build}/verify.txt"],
-        linked, Action(verify_firmware, "Verify $SOURCE"), FWH_PROFILE=profile, FWH_POLICY=project.harden)
+    compiled, stack_usage, linked, script_node, extra_sources = parts
+    objects = [obj for obj, _ in compiled]
+    # verify reads the .su files of this build's objects and no others: a stale one left
+    # by a deleted source is not among them.
+    verified = step(env.FwhVerify(env.fs.File(f"{board_dir}/verify.json"),
+                                  [linked[0], *stack_usage],
+                                  FWH_PROFILE=profile, FWH_POLICY=project.harden,
+                                  FWH_ROOT=str(root)))
     if project.linker == "vendor":
-        elf = linked  # the project's own linker script reserves no stack map
+        elf = linked[:1]  # the project's own linker script reserves no stack map
     else:
-        elf = env.Command(f"{rel_build}/firmware.elf", [linked, verified[0]],
-                          Action(patch_firmware, "Stack map $TARGET"))
-    binary = images.app_image(env, profile, elf, rel_build) or env.Command(
-        f"{rel_build}/firmware.bin", elf,
-        Action("$FWH_OBJCOPYCOM", "$FWH_OBJCOPYCOMSTR"), FWH_OBJCOPY_FORMAT="binary")
-    ihex = env.Command(f"{rel_build}/firmware.hex", elf,
-                       Action("$FWH_OBJCOPYCOM", "$FWH_OBJCOPYCOMSTR"), FWH_OBJCOPY_FORMAT="ihex")
+        elf = step(env.FwhStackMap(env.fs.File(f"{board_dir}/firmware.elf"),
+                                   [linked[0], verified[0]]))
+    # An ESP chip's bootloader takes its own app image as firmware.bin (images.py).
+    binary = step(images.app_image(env, profile, elf, rel_build) or env.FwhObjcopy(
+        env.fs.File(f"{board_dir}/firmware.bin"), elf, FWH_OBJCOPY_FORMAT="binary"))
+    ihex = step(env.FwhObjcopy(env.fs.File(f"{board_dir}/firmware.hex"), elf,
+                               FWH_OBJCOPY_FORMAT="ihex"))
     boot_images = images.image_artifacts(env, profile, elf, rel_build)
-    usage = env.Command(f"{rel_build}/memory-usage.txt", elf,
-                        Action(report_usage, "Memory usage $TARGET"), FWH_PROFILE=profile)
+    step.count += len(boot_images)
+    usage = step(env.FwhUsage(env.fs.File(f"{board_dir}/memory-usage.txt"), elf,
+                              FWH_PROFILE=profile))
     # The regions come from the profile, not the ELF: a changed map must redo the table.
     env.Depends(usage, env.Value(repr(profile.memory)))
-    # The report depends on the policy, the .su frame sizes written with the objects, and
-    # the analysis code itself (a newer fwharden must not keep an old verdict).
+    # The report depends on the policy, the .su frame sizes (its sources), the objects
+    # (a vendor build's assembler frames) and the analysis code itself (a newer fwharden
+    # must not keep an old verdict).
     env.Depends(verified, [env.Value(repr(project.harden)), env.Value(repr(profile)), objects,
                            env.Value(_tool_fingerprint())])
-    report = env.Command(f"{rel_build}/report.html", [elf, verified[0]],
-                         Action(html_report, "HTML report $TARGET"), FWH_PROFILE=profile,
-                         FWH_PROJECT_NAME=project.name)
+    report = step(env.FwhReport(env.fs.File(f"{board_dir}/report.html"), [elf[0], verified[0]],
+                                FWH_PROFILE=profile, FWH_PROJECT_NAME=project.name))
     artifacts = [elf[0], binary[0], ihex[0], *boot_images, map_file, report[0], *verified,
                  usage[0], script_node[0]]
     # Any step that makes an artifact first removes manifest.json (written last): a build
     # stopped anywhere never leaves an old manifest beside new files.
     env.AddPreAction([*dict.fromkeys([linked[0], *(a for a in artifacts if a is not map_file)])],
                      Action(discard_manifest, None))
-    sources_for_manifest = [env.File(str(p)) for p in sources] + list(extra_sources)
-    manifest = env.Command(
-        f"{rel_build}/manifest.json", [*artifacts, *sources_for_manifest],
-        Action(write_manifest, "Manifest $TARGET"),
+    sources_for_manifest = [env.fs.File(str(p)) for p in sources] + list(extra_sources)
+    manifest = step(env.FwhManifest(
+        env.fs.File(f"{board_dir}/manifest.json"), [*artifacts, *sources_for_manifest],
         FWH_PROFILE=profile, FWH_PROJECT_NAME=project.name, FWH_TOOLS=tools,
-        FWH_FLAGS=(tuple(env["CCFLAGS"]), tuple(env["CPPDEFINES"]), tuple(env["LINKFLAGS"]),
-                   tuple(env["FWH_LIBS"])),
-        FWH_ROOT=str(root), FWH_ARTIFACT_COUNT=len(artifacts), FWH_POLICY=project.harden)
+        FWH_FLAGS=env["_FWH_FLAGS"], FWH_ROOT=str(root), FWH_ARTIFACT_COUNT=len(artifacts),
+        FWH_POLICY=project.harden))
     # Any failed step: no firmware.elf/.bin/.hex that looks current (actions.py).
-    atexit.register(reject_failed_build, build_dir)
-    dist_dir = root / "dist" / f"{project.name}-{profile.name}"
+    atexit.register(reject_failed_build, board_dir)
+    dist_dir = top / "dist" / f"{project.name}-{profile.name}"
     shipped = [*artifacts, manifest[0]]
-    dist = env.Command([str(dist_dir / Path(str(node)).name) for node in shipped], shipped,
-                       Action(copy_all, "Dist $TARGET.dir"))
+    dist = env.FwhDist([env.fs.File(str(dist_dir / Path(str(node)).name)) for node in shipped],
+                       shipped)
     env.Alias("dist", dist)
     env.Clean(dist, str(dist_dir))
-    cdb = env.CompilationDatabase(str(root / "compile_commands.json"))
+    cdb = step(env.FwhCompileDb(env.fs.File(str(top / "compile_commands.json")),
+                                compile_db_text(env, compiled)))
+    # Absolute paths of this checkout: no use to another one through a shared cache.
+    env.NoCache(cdb)
     targets = [*dict.fromkeys([linked[0], elf[0]]), binary, ihex, *boot_images, usage, verified,
                report, manifest, cdb]
     if profile.qemu is not None:
-        timeout = float(env["FWH_ARGS"].get("run_timeout", 30))
-        run = env.Alias("run", elf, Action(run_in_qemu, "Run $SOURCE in QEMU"), FWH_PROFILE=profile,
-                        FWH_RUN_TIMEOUT=timeout)
+        # `run` runs what a full build makes: the firmware after every artifact is current.
+        # The ELF comes first: the action runs its first source.
+        run = env.Alias("run", [elf[0], *targets], Action("$FWH_RUNCOM", "$FWH_RUNCOMSTR"),
+                        FWH_PROFILE=profile, FWH_RUN_TIMEOUT=float(args.get("run_timeout", 30)))
         env.AlwaysBuild(run)
     from fwharden.scons import flash
     flash.declare(env, profile, elf, manifest)
+    env["_FWH_STEP"].total += step.count
+    _pin_cache_dir(env)
     if env.GetOption("clean"):
         # `scons -c` removes files; the directories they leave behind go after it.
-        atexit.register(_remove_empty_dirs, build_dir)
-    env.Default(targets)
+        atexit.register(_remove_empty_dirs, board_dir)
+    # One alias as the default: a no-op build says one line, not one per artifact.
+    env.Default(env.Alias(f"firmware-{profile.name}", targets))
     return targets
+
+
+def _pin_cache_dir(env) -> None:
+    """Decide this environment's CacheDir now, in the main thread, as the SConstruct set it.
+
+    NOTE: an environment without a CacheDir of its own asks SCons's DefaultEnvironment,
+    which SCons creates lazily, from the build threads under -j, and that creation races
+    (AttributeError from random SCons.Tool modules). So the answer is taken here: the
+    environment's own `env.CacheDir(path)`, else the global `CacheDir(path)` the SConstruct
+    called (it lives on the DefaultEnvironment, which then exists), else no cache. A
+    CacheDir set after `env.Firmware()` on the environment still wins; a global one set
+    after it is not seen, so set it before."""
+    if "_CacheDir_path" in vars(env):
+        return
+    default = SCons.Defaults._default_env  # read, never created here
+    env.CacheDir(getattr(default, "_CacheDir_path", None) if default is not None else None)
+
+
+def _clean_without_project(env, path: Path, args: Mapping[str, str], build_dir: str | None,
+                           exc: Exception):
+    """`scons -c` with a firmware.toml (or board) that does not load: remove the build
+    directory of the board named on the command line, or every board's, and the compile
+    database, so a broken project can still be cleaned."""
+    root = path.parent
+    base = Path(build_dir) if build_dir else root / "build"
+    base = base if base.is_absolute() else Path(env.Dir("#").abspath) / base
+    board = args.get("board")
+    doomed = base / Path(board).stem if board else base
+    print(f"fwharden: warning: {exc}; removing {doomed} without reading the project",
+          file=sys.stderr)
+    anchor = env.Alias("fwharden-clean")
+    env.Clean(anchor, [str(doomed), str(Path(env.Dir("#").abspath) / "compile_commands.json")])
+    env.Default(anchor)
+    return [anchor]
 
 
 def _use_toolchain(env, tools, *, cflags: list[str], asflags: list[str], defines: list[str],
                    include_dirs: list[str], linkflags: list[str], libs: list[str]) -> None:
-    """Point SCons's C, assembler and link variables at the selected toolchain."""
+    """Point SCons's C, assembler and link variables at the selected toolchain.
+
+    Every word from the project or the profile is a Literal (cmdline.py): quoted for the
+    shell, never substituted. Defines go to CPPFLAGS as `-D` words, because SCons's
+    CPPDEFINES takes only plain strings and substitutes `$` in them.
+    """
     env.Replace(
-        CC=str(tools.cc),
-        AS=str(tools.cc),
-        ASPP=str(tools.cc),
-        LINK=str(tools.linker),
-        FWH_OBJCOPY=str(tools.objcopy),
-        CCFLAGS=cflags,
-        ASFLAGS=[*asflags, "-c"],
-        ASPPFLAGS=asflags,
-        CPPDEFINES=defines,
-        CPPPATH=include_dirs,
-        LINKFLAGS=linkflags,
-        FWH_LIBS=libs,
+        CC=Word(str(tools.cc)),
+        AS=Word(str(tools.cc)),
+        ASPP=Word(str(tools.cc)),
+        LINK=Word(str(tools.linker)),
+        FWH_OBJCOPY=Word(str(tools.objcopy)),
+        CCFLAGS=literal(cflags),
+        ASFLAGS=[*literal(asflags), "-c"],
+        ASPPFLAGS=literal(asflags),
+        CPPFLAGS=literal(f"-D{d}" for d in defines),
+        CPPDEFINES=[],
+        # Dir nodes made without substitution: the C scanner follows #includes through
+        # them, and $_FWH_INCFLAGS passes each as one quoted -I word.
+        CPPPATH=[env.fs.Dir(d) for d in include_dirs],
+        _CPPINCFLAGS="$( ${_FWH_INCFLAGS(CPPPATH)} $)",
+        LINKFLAGS=literal(linkflags),
+        FWH_LIBS=literal(libs),
         LINKCOM="$FWH_LINKCOM",
         LINKCOMSTR="$FWH_LINKCOMSTR",
+        FWH_STACK_USAGE=any(f == "-fstack-usage" for f in cflags),
+        # The manifest records the flags as the project and profile gave them.
+        _FWH_FLAGS=(tuple(cflags), tuple(defines), tuple(linkflags), tuple(libs)),
     )
 
 
-def _compile_all(env, sources: list[Path], base: Path, into: str) -> list:
-    """Objects for `sources` under build/<board>/<into>/, mirroring their paths."""
-    objects = []
+def _compile_all(env, step, sources: list[Path], base: Path, into: Path) -> tuple[list, list]:
+    """(object, source) pairs and .su files for `sources` under `into`, mirroring paths."""
+    compiled, stack_usage = [], []
     for source in sources:
         rel = source.relative_to(base)
-        objects += _compile(env, source, f"{into}/{rel.with_suffix('.o')}")
-    return objects
+        pairs, su = _compile(env, step, source, into / rel.with_suffix(".o"))
+        compiled += pairs
+        stack_usage += su
+    return compiled, stack_usage
 
 
-def _generated_build(env, project: Project, profile: Profile, settings, tools, layout,
-                     sources: list[Path], rel_build: str, map_file):
+def _generated_build(env, step, project: Project, profile: Profile, settings, tools, layout,
+                     sources: list[Path], board_dir: Path, map_file):
     """fwharden's linker script, vector table and runtime around the project's sources."""
     root = project.root
-    script = env.File(f"{rel_build}/{profile.name}.ld")
+    script = env.fs.File(f"{board_dir}/{profile.name}.ld")
     try:
         flags = build_flags(profile, tools.kind, opt=project.opt, libc=project.libc,
                             linker_script=script.path, map_file=map_file.path,
@@ -283,31 +381,40 @@ def _generated_build(env, project: Project, profile: Profile, settings, tools, l
                        str(include_dir())],
                    linkflags=[*flags.ldflags, *settings.ldflags],
                    libs=[*flags.libs, *settings.libs])
-    script_node = env.Command(script, env.Value(render_linker_script(layout)),
-                              Action(write_text, "Linker script $TARGET"))
-    vectors = env.Command(f"{rel_build}/gen/fwh_vectors.c",
-                          env.Value(render_vector_table(layout)),
-                          Action(write_text, "Vector table $TARGET"))
-    objects = _compile_all(env, sources, root, f"{rel_build}/obj")
+    script_node = step(env.FwhLinkerScript(script, render_linker_script(layout)))
+    vectors = step(env.FwhVectorTable(env.fs.File(f"{board_dir}/gen/fwh_vectors.c"),
+                                      render_vector_table(layout)))
+    obj_dir = board_dir / "obj"
+    compiled, stack_usage = _compile_all(env, step, sources, root, obj_dir)
     # The project's objects, for the check that every handler it defines is installed.
-    own = tuple((o.abspath, str(s), os.path.relpath(s, root))
-                for o, s in zip(objects, sources, strict=True))
+    own = tuple((o.abspath, str(s), os.path.relpath(str(s), root)) for o, s in compiled)
     runtime = runtime_sources(profile.cpu.family, profile.console.setup)
-    objects += _compile_all(env, runtime, include_dir(), f"{rel_build}/obj/fwharden")
-    objects += _compile(env, vectors[0], f"{rel_build}/obj/gen/fwh_vectors.o")
-    objects += images.boot2_objects(env, profile, rel_build)
+    more, more_su = _compile_all(env, step, runtime, include_dir(), obj_dir / "fwharden")
+    compiled += more
+    stack_usage += more_su
+    pairs, su = _compile(env, step, vectors[0], obj_dir / "gen" / "fwh_vectors.o")
+    compiled += pairs
+    stack_usage += su
+    rel_build = os.path.relpath(board_dir, env.Dir("#").abspath)
+    for node in images.boot2_objects(env, profile, rel_build):
+        if node.suffix == ".su":
+            stack_usage.append(node)
+        else:
+            compiled.append((node, node.sources[0]))
+            step.count += 1
     # The linker's output; firmware.elf is this file with the stack map filled in.
-    linked = env.Program(f"{rel_build}/firmware.unpatched.elf", objects)
-    env.AddPreAction(linked, Action(check_handlers, None))
+    linked = step(env.Program(env.fs.File(f"{board_dir}/firmware.unpatched.elf"),
+                              [obj for obj, _ in compiled], FWH_MAPFILE=map_file.abspath))
+    env.AddPreAction(linked[0], Action(check_handlers, None))
     env["FWH_HANDLER_OBJECTS"] = own
     env["FWH_VECTOR_NAMES"] = tuple(h for h in vector_entries(profile) if h)
     env.Depends(linked, script_node)
-    extra = [env.File(str(p)) for p in runtime] + [vectors[0]]
-    return objects, linked, script_node, extra
+    extra = [env.fs.File(str(p)) for p in runtime] + [vectors[0]]
+    return compiled, stack_usage, linked, script_node, extra
 
 
-def _tinygo_build(env, project: Project, profile: Profile, tools, layout, sources: list[Path],
-                  rel_build: str, map_file):
+def _tinygo_build(env, step, project: Project, profile: Profile, tools, layout,
+                  sources: list[Path], board_dir: Path, map_file):
     """`tinygo build` with a target JSON that mirrors TinyGo's board target (core target,
     board and chip tags, serial, the chip's vector table) and points at fwharden's linker
     script (TinyGo mode), stack-map reservation and map file."""
@@ -321,39 +428,40 @@ def _tinygo_build(env, project: Project, profile: Profile, tools, layout, source
         fail(f"{missing}: TinyGo's device file for board {profile.name} is not there; fix: "
              "install a TinyGo release build (its device files are generated)")
         return None
-    script = env.File(f"{rel_build}/{profile.name}-tinygo.ld")
-    reservation = env.File(f"{rel_build}/gen/fwh_stackmap.c")
-    target = env.File(f"{rel_build}/fwharden-{profile.name}.json")
-    script_node = env.Command(script, env.Value(render_linker_script(
-        layout, tinygo=True, vector_entries=tinygo_board(profile).vector_entries)),
-                              Action(write_text, "Linker script $TARGET"))
-    stackmap_c = env.Command(reservation, env.Value(render_stackmap_reservation(layout)),
-                             Action(write_text, "Stack map reservation $TARGET"))
-    target_node = env.Command(target, env.Value(target_json(
+    script = env.fs.File(f"{board_dir}/{profile.name}-tinygo.ld")
+    reservation = env.fs.File(f"{board_dir}/gen/fwh_stackmap.c")
+    target = env.fs.File(f"{board_dir}/fwharden-{profile.name}.json")
+    script_node = step(env.FwhLinkerScript(script, render_linker_script(
+        layout, tinygo=True, vector_entries=tinygo_board(profile).vector_entries)))
+    stackmap_c = step(env.FwhTextFile(reservation, render_stackmap_reservation(layout)))
+    target_node = step(env.FwhTextFile(target, target_json(
         profile, script.abspath, [reservation.abspath], map_file=map_file.abspath,
-        tinygo_root=tools.root)), Action(write_text, "TinyGo target $TARGET"))
-    output = env.File(f"{rel_build}/firmware.unpatched.elf")
-    args = env["FWH_ARGS"]
+        tinygo_root=tools.root)))
+    output = env.fs.File(f"{board_dir}/firmware.unpatched.elf")
     opt = project.opt if project.opt in ("0", "1", "2", "s", "z") else "z"
-    tags = tuple(args.get("tags", "").replace(",", " ").split())
+    tags = tuple(str(env["FWH_TINYGO_TAGS"]).replace(",", " ").split())
     command = tinygo_command(tools.cc, target.abspath, output.abspath, ".", opt=opt,
-                             size="size" in args, print_stacks="print_stacks" in args,
+                             size=bool(is_true(env["FWH_TINYGO_SIZE"])),
+                             print_stacks=bool(is_true(env["FWH_TINYGO_PRINT_STACKS"])),
                              tags=tags)
     # What the manifest records for a C build, in TinyGo's terms: the build flags, the
     # build tags (Go's defines: they select the code), the linker flags the target adds.
-    env.Replace(FWH_OBJCOPY=str(tools.objcopy),
-                CCFLAGS=[f"-target={target.abspath}", f"-opt={opt}",
-                         *([f"-tags={' '.join(tags)}"] if tags else [])],
-                CPPDEFINES=["fwharden", *tinygo_board(profile).tags, *tags],
-                LINKFLAGS=["-T", script.abspath, f"-Map={map_file.abspath}"], FWH_LIBS=[])
-    linked = env.Command(output, sources, Action(
-        lambda target, source, env: run_in(command, project.root), " ".join(command)))
+    env.Replace(FWH_OBJCOPY=Word(str(tools.objcopy)), _FWH_FLAGS=(
+        (f"-target={target.abspath}", f"-opt={opt}",
+         *([f"-tags={' '.join(tags)}"] if tags else [])),
+        ("fwharden", *tinygo_board(profile).tags, *tags),
+        ("-T", script.abspath, f"-Map={map_file.abspath}"), ()))
+    # An argument list, run without a shell (run_in); the short line says TINYGO. The map
+    # is the link's second output.
+    linked = step(env.Command([output, map_file], [env.fs.File(str(p)) for p in sources], Action(
+        lambda target, source, env: run_in(command, project.root), "$FWH_TINYGOCOMSTR"),
+        FWH_TINYGOCOMSTR=env.get("FWH_TINYGOCOMSTR") or " ".join(command).replace("$", "$$")))
     env.Depends(linked, [script_node, stackmap_c, target_node, env.Value(" ".join(command))])
-    return [], linked, script_node, [stackmap_c[0], target_node[0]]
+    return [], [], linked, script_node, [stackmap_c[0], target_node[0]]
 
 
-def _vendor_build(env, project: Project, settings, tools, sources: list[Path], rel_build: str,
-                  map_file):
+def _vendor_build(env, step, project: Project, settings, tools, sources: list[Path],
+                  board_dir: Path, map_file):
     """The project's own start-up code and linker script, with its own flags word for word
     (so it is the firmware make built); only -fstack-usage is added, for verify."""
     if tools.kind != "gcc":
@@ -361,7 +469,7 @@ def _vendor_build(env, project: Project, settings, tools, sources: list[Path], r
              "fix: use toolchain=gcc, or linker = \"generated\"")
         return None
     root = project.root
-    script = env.File(str(root / project.linker_script))
+    script = env.fs.File(str(root / project.linker_script))
     cflags = [*settings.cflags, f"-O{project.opt}"]
     if "-fstack-usage" not in cflags:
         cflags.append("-fstack-usage")
@@ -370,10 +478,11 @@ def _vendor_build(env, project: Project, settings, tools, sources: list[Path], r
                    include_dirs=[str(root / d) for d in settings.include_dirs],
                    linkflags=[*settings.ldflags, "-T", script.path, f"-Wl,-Map={map_file.path}"],
                    libs=list(settings.libs))
-    objects = _compile_all(env, sources, root, f"{rel_build}/obj")
-    linked = env.Program(f"{rel_build}/firmware.elf", objects)
+    compiled, stack_usage = _compile_all(env, step, sources, root, board_dir / "obj")
+    linked = step(env.Program(env.fs.File(f"{board_dir}/firmware.elf"),
+                              [obj for obj, _ in compiled], FWH_MAPFILE=map_file.abspath))
     env.Depends(linked, script)
-    return objects, linked, [script], []
+    return compiled, stack_usage, linked, [script], []
 
 
 def _tool_fingerprint() -> str:
@@ -397,13 +506,29 @@ def _project_sources(root: Path, patterns: tuple[str, ...]) -> list[Path]:
     return list(found)
 
 
-def _compile(env, source, target: str) -> list:
-    """Compile one source; its .su stack-usage file is a side output that -c cleans."""
-    nodes = env.Object(target, source if not isinstance(source, Path) else str(source))
-    stack_usage = env.File(str(Path(target).with_suffix(".su")))
-    env.SideEffect(stack_usage, nodes)
-    env.Clean(nodes, stack_usage)
-    return nodes
+def _compile(env, step, source, target: Path) -> tuple[list, list]:
+    """Compile one source: ([(object, source)], [its .su file, if the emitter named one]).
+
+    Nodes are made with `env.fs`, which, unlike `env.File`, does not substitute `$` in a
+    file name."""
+    source_node = env.fs.File(str(source)) if isinstance(source, Path) else source
+    nodes = step(env.Object(env.fs.File(str(target)), source_node))
+    objects = [n for n in nodes if n.suffix != ".su"]
+    stack_usage = [n for n in nodes if n.suffix == ".su"]
+    if stack_usage:
+        # clang writes no .su for a file without functions (gcc an empty one): make it
+        # empty, so the target exists and a no-op build does not compile it again.
+        env.AddPostAction(objects[0], Action(ensure_files, None))
+    return [(obj, source_node) for obj in objects], stack_usage
+
+
+def ensure_files(target, source, env) -> int:
+    """SCons action: create each target that the step did not write, empty."""
+    for node in target:
+        path = Path(str(node))
+        if not path.exists():
+            path.touch()
+    return 0
 
 
 def _remove_empty_dirs(top: Path) -> None:

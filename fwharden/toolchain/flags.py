@@ -98,7 +98,7 @@ def board_defines(profile: Profile) -> tuple[str, ...]:
     board = profile.name.upper().replace("-", "_")
     defines = [
         f"FWH_BOARD_{board}=1",
-        f'FWH_BOARD_NAME=\\"{profile.name}\\"',
+        f'FWH_BOARD_NAME="{profile.name}"',
         f"FWH_ARCH_{profile.cpu.family.upper()}=1",
         f"FWH_IRQ_{profile.interrupts.controller.upper()}=1",
         f"FWH_PRIO_BITS={profile.interrupts.priority_bits}",

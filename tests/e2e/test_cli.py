@@ -52,7 +52,8 @@ def test_init_scaffold_builds_and_runs(tmp_path: Path) -> None:
     project = tmp_path / "blinky"
     result = fwharden("init", str(project), "--board", "mps2-an386")
     assert result.returncode == 0, result.stderr
-    assert (project / "SConstruct").read_text().count("\n") == 3
+    sconstruct = (project / "SConstruct").read_text()
+    assert sconstruct.count("\n") <= 6 and 'SetOption("num_jobs"' in sconstruct
     scons(project)
     elf = project / "build" / "mps2-an386" / "firmware.elf"
     run = subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor",
