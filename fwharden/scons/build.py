@@ -387,7 +387,7 @@ def _generated_build(env, step, project: Project, profile: Profile, settings, to
     obj_dir = board_dir / "obj"
     compiled, stack_usage = _compile_all(env, step, sources, root, obj_dir)
     # The project's objects, for the check that every handler it defines is installed.
-    own = tuple((o.abspath, str(s), os.path.relpath(str(s), root)) for o, s in compiled)
+    own = tuple((o.abspath, s.abspath, os.path.relpath(s.abspath, root)) for o, s in compiled)
     runtime = runtime_sources(profile.cpu.family, profile.console.setup)
     more, more_su = _compile_all(env, step, runtime, include_dir(), obj_dir / "fwharden")
     compiled += more
@@ -395,13 +395,14 @@ def _generated_build(env, step, project: Project, profile: Profile, settings, to
     pairs, su = _compile(env, step, vectors[0], obj_dir / "gen" / "fwh_vectors.o")
     compiled += pairs
     stack_usage += su
+    # The RP2040's boot2 (images.py): assembled, wrapped into C, compiled (three steps).
     rel_build = os.path.relpath(board_dir, env.Dir("#").abspath)
     for node in images.boot2_objects(env, profile, rel_build):
         if node.suffix == ".su":
             stack_usage.append(node)
         else:
             compiled.append((node, node.sources[0]))
-            step.count += 1
+            step.count += 3
     # The linker's output; firmware.elf is this file with the stack map filled in.
     linked = step(env.Program(env.fs.File(f"{board_dir}/firmware.unpatched.elf"),
                               [obj for obj, _ in compiled], FWH_MAPFILE=map_file.abspath))
