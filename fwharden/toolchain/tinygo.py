@@ -38,6 +38,7 @@ class TinyGoBoard:
     serial: str                 # TinyGo's `serial`: where println goes
     startup: tuple[str, ...]    # TINYGOROOT-relative files: the chip's vector table
     vector_entries: int | None  # entries of that table (None: no table, RISC-V traps)
+    extra: tuple[tuple[str, object], ...] = ()  # other keys of TinyGo's board target
 
 
 # fwharden board -> TinyGo 0.33 board target. Only boards whose chip TinyGo's `machine`
@@ -52,6 +53,18 @@ TINYGO_BOARDS = {
                              # 88/89 (LTDC) never fire on it.
                              ("src/device/stm32/stm32f407.s",), 106),
     "fe310": TinyGoBoard("hifive1b", "fe310", ("hifive1b",), "uart", (), None),
+    # targets/pico.json over targets/rp2040.json: TinyGo's vector table (16 + the 26 lines
+    # of the RP2040 SVD) and its W25Q080 boot2, whose CRC TinyGo writes after the link
+    # ("rp2040-boot-patch"). serial = "uart" (UART0 on GP0/GP1, fwharden's console) where
+    # TinyGo's default is its USB CDC stack.
+    "rp2040": TinyGoBoard("pico", "cortex-m0plus", ("pico", "rp2040", "rp"), "uart",
+                          ("src/device/rp/rp2040.s", "targets/pico-boot-stage2.S"), 42,
+                          (("rp2040-boot-patch", True),)),
+    # targets/microbit.json over targets/nrf51.json: Nordic's SystemInit (nrfx MDK) and
+    # TinyGo's vector table (16 + the 26 lines of the nRF51 SVD).
+    "microbit": TinyGoBoard("microbit", "cortex-m0", ("microbit", "nrf51822", "nrf51", "nrf"),
+                            "uart", ("lib/nrfx/mdk/system_nrf51.c", "src/device/nrf/nrf51.s"),
+                            42),
 }
 
 
@@ -93,6 +106,7 @@ def tinygo_target(profile: Profile, linker_script: str, extra_files: list[str],
         # Goroutine stacks come from the heap; TinyGo's "default-stack-size" sizes them.
         "default-stack-size": profile.stacks.thread_size,
     }
+    target.update(dict(board.extra))
     if map_file is not None:
         target["ldflags"] = [f"-Map={map_file}"]
     return target

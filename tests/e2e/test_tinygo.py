@@ -21,7 +21,7 @@ TINYGO_SYMBOLS = ("_stack_top", "_sidata", "_sdata", "_edata", "_sbss", "_ebss",
 TINYGO_EXTERNS = (*TINYGO_SYMBOLS, "__flash_data_start", "__flash_data_end")
 
 
-@pytest.mark.parametrize("board", ["stm32f407", "fe310"])
+@pytest.mark.parametrize("board", ["stm32f407", "fe310", "rp2040", "microbit"])
 def test_target_json_and_linker_script_match_golden(board: str, regen_golden: bool) -> None:
     profile = load_profile(board)
     script = render_linker_script(build_layout(profile), tinygo=True,
@@ -39,6 +39,20 @@ def test_target_json_and_linker_script_match_golden(board: str, regen_golden: bo
         assert data["build-tags"] == ["fwharden", "stm32f4disco", "stm32f407", "stm32f4", "stm32"]
         assert data["extra-files"] == ["src/device/stm32/stm32f407.s", "fwh_stackmap.c"]
         assert "<= 424," in script  # TinyGo's table: 16 + 90 slots of 4 bytes
+    elif board == "rp2040":
+        # TinyGo's targets/pico.json + rp2040.json: board, chip and family tags, its vector
+        # table and boot2, the boot2 CRC patch; fwharden's script places .boot2 first.
+        assert data["inherits"] == ["cortex-m0plus"]
+        assert data["build-tags"] == ["fwharden", "pico", "rp2040", "rp"]
+        assert data["extra-files"] == ["src/device/rp/rp2040.s", "targets/pico-boot-stage2.S",
+                                       "fwh_stackmap.c"]
+        assert data["rp2040-boot-patch"] is True
+        assert ".boot2 ORIGIN(FLASH) :" in script and "<= 168," in script  # 42 slots
+    elif board == "microbit":
+        assert data["inherits"] == ["cortex-m0"]
+        assert data["build-tags"] == ["fwharden", "microbit", "nrf51822", "nrf51", "nrf"]
+        assert data["extra-files"] == ["lib/nrfx/mdk/system_nrf51.c", "src/device/nrf/nrf51.s",
+                                       "fwh_stackmap.c"]
     else:
         assert data["inherits"] == ["fe310"]
         assert data["build-tags"] == ["fwharden", "hifive1b"]
