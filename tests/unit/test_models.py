@@ -177,3 +177,24 @@ def test_unbounded_thread_recursion_is_named_with_the_fix() -> None:
     assert bounded.thread_stack is not None
     assert bounded.thread_stack.worst_case.kind == EXACT
     assert any(f.rule == "library-model" and f.severity == "note" for f in bounded.findings)
+
+
+def test_a_cycle_of_frame_free_tail_branches_is_a_loop_not_recursion() -> None:
+    # data_cpy_loop <-> data_cpy in pico-sdk's crt0: labels that branch to each other.
+    img = image("arm", CODE, 0x100, SYMBOLS)
+    at = {n: img.function_named(n).address for n in NAMES}
+    graph = CallGraph(img)
+    for name in NAMES:
+        graph.edges[at[name]] = []
+    graph.edges[at["main"]].append(Edge(at["main"], at["__sfp"], 0x200, "call", 0))
+    graph.edges[at["__sfp"]].append(Edge(at["__sfp"], at["user_fn"], 0x204, "tail", 0))
+    graph.edges[at["user_fn"]].append(Edge(at["user_fn"], at["__sfp"], 0x208, "tail", 0))
+    graph.edges[at["user_fn"]].append(Edge(at["user_fn"], at["memset"], 0x20c, "call", 0))
+    frames = {at[n]: FrameSize(FRAMES[n], True, "disassembly") for n in NAMES}
+    depths = compute_depths(graph, frames)
+    assert depths.cycles == []
+    # main 8 + the larger of __sfp 24 and user_fn 16 + memset 12 (its call out)
+    assert depths.depth[at["main"]].bytes == 8 + max(24, 16 + 12)
+    # a tail branch that keeps part of its frame (live_frame > 0) stays recursion
+    graph.edges[at["user_fn"]][0] = Edge(at["user_fn"], at["__sfp"], 0x208, "tail", 8)
+    assert compute_depths(graph, frames).cycles

@@ -87,9 +87,16 @@ def compute_depths(graph: CallGraph, frames: dict[int, FrameSize],
     cycles = []
     bounded: dict[int, int] = {}
     bounded_list = []
+    loops: set[int] = set()
     for component in components:
         if len(component) > 1 or any(e.callee == component[0]
                                      for e in graph.edges.get(component[0], [])):
+            if _tail_loop(graph, component):
+                # Only frame-releasing tail branches close the cycle (asm loops split by
+                # labels, pico-sdk's crt0 data_cpy_loop <-> data_cpy): a loop, not
+                # recursion, so the stack does not grow around it.
+                loops.add(component[0])
+                continue
             limit = cycle_depth(component) if cycle_depth else None
             if limit is None:
                 cycles.append(component)
@@ -103,6 +110,9 @@ def compute_depths(graph: CallGraph, frames: dict[int, FrameSize],
     for component in components:
         if component[0] in bounded:
             _bounded_cycle(graph, frames, component, bounded[component[0]], depth, deepest)
+            continue
+        if component[0] in loops:
+            _tail_cycle(graph, frames, component, depth, deepest)
             continue
         for address in component:
             frame = frames[address]
@@ -126,6 +136,42 @@ def compute_depths(graph: CallGraph, frames: dict[int, FrameSize],
                 best = best.widest(candidate)
             depth[address], deepest[address] = best, best_edge
     return Depths(depth, deepest, cycles, bounded_list)
+
+
+def _tail_loop(graph: CallGraph, component: list[int]) -> bool:
+    """Whether every edge inside the component is a tail branch that holds no frame."""
+    members = set(component)
+    inside = [e for a in component for e in graph.edges.get(a, []) if e.callee in members]
+    return bool(inside) and all(e.kind in ("tail", "indirect-tail") and e.live_frame == 0
+                                and not e.other_stack for e in inside)
+
+
+def _tail_cycle(graph: CallGraph, frames: dict[int, FrameSize], component: list[int],
+                depth: dict[int, Bound], deepest: dict[int, Edge | None]) -> None:
+    """A loop of frame-free tail branches: at any moment only one member's frame is on
+    the stack, plus what that member calls out of the loop. The same bound holds for
+    every member (any can run after any other)."""
+    members = set(component)
+    best, best_edge = Bound(0, EXACT), None
+    for address in component:
+        frame = frames[address]
+        own = Bound(frame.bytes, EXACT if frame.exact else AT_LEAST)
+        if graph.unresolved.get(address) or graph.unknown_targets.get(address):
+            own = Bound(own.bytes, max(own.kind, AT_LEAST, key=_RANK.__getitem__))
+        best = best.widest(own)
+        for edge in graph.edges.get(address, []):
+            if edge.other_stack or edge.callee in members:
+                continue
+            held = frame.bytes if edge.kind in ("call", "indirect") else min(edge.live_frame,
+                                                                             frame.bytes)
+            candidate = Bound(held, own.kind).plus(depth[edge.callee])
+            if candidate.bytes > best.bytes:
+                best_edge = edge
+            best = best.widest(candidate)
+    for address in component:
+        depth[address] = best
+        deepest[address] = best_edge if best_edge is not None and best_edge.caller == address \
+            else None
 
 
 def _bounded_cycle(graph: CallGraph, frames: dict[int, FrameSize], component: list[int],
