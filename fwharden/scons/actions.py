@@ -134,6 +134,14 @@ def fails_build(verify: dict, policy: HardenPolicy) -> bool:
     return fails_on((f.get("severity") for f in verify.get("findings", [])), policy)
 
 
+def build_verdict(verify: dict, policy: HardenPolicy | None) -> dict:
+    """verify.json as the build's report and manifest show it: FAIL also when only
+    warnings fail the build (fail_on = "warning"), so a rejected build never says PASS."""
+    if policy is not None and verify.get("verdict") == "pass" and fails_build(verify, policy):
+        return {**verify, "verdict": "fail"}
+    return verify
+
+
 def reject_firmware(build_dir: Path) -> list[Path]:
     """Rename the flashable files of `build_dir` to firmware.rejected.*; the new names."""
     moved = []
@@ -227,7 +235,8 @@ def html_report(target, source, env) -> int:
     profile: Profile = env["FWH_PROFILE"]
     elf = Path(str(source[0]))
     try:
-        verify = json.loads(Path(str(source[1])).read_text())
+        verify = build_verdict(json.loads(Path(str(source[1])).read_text()),
+                               env.get("FWH_POLICY"))
         images = ImageCache.shared(env)
         image = images.load(elf)
         usage = region_usage(image, profile)
@@ -299,7 +308,8 @@ def write_manifest(target, source, env) -> int:
         # The manifest of a rejected build lists the firmware under the names it now has.
         reject_firmware(out.parent)
         renamed = tuple(rejected_name(p) if p.name in FLASHABLE else p for p in artifacts)
-        inputs = dataclasses.replace(inputs, artifacts=renamed)
+        inputs = dataclasses.replace(inputs, artifacts=renamed,
+                                     verify=build_verdict(inputs.verify, policy))
     else:
         for name in FLASHABLE:  # a rejected firmware of an earlier build is not this one
             rejected_name(out.parent / name).unlink(missing_ok=True)

@@ -237,7 +237,8 @@ def firmware(env, project_file: str = "firmware.toml", build_dir: str | None = N
     env.Depends(verified, [env.Value(repr(project.harden)), env.Value(repr(profile)), objects,
                            env.Value(_tool_fingerprint())])
     report = step(env.FwhReport(env.fs.File(f"{board_dir}/report.html"), [elf[0], verified[0]],
-                                FWH_PROFILE=profile, FWH_PROJECT_NAME=project.name))
+                                FWH_PROFILE=profile, FWH_PROJECT_NAME=project.name,
+                                FWH_POLICY=project.harden))
     artifacts = [elf[0], binary[0], ihex[0], *boot_images, map_file, report[0], *verified,
                  usage[0], script_node[0]]
     # Any step that makes an artifact first removes manifest.json (written last): a build

@@ -94,3 +94,22 @@ def test_compile_error_after_a_good_build(tmp_path: Path) -> None:
         assert not (out / name).exists(), f"{name} from the last good build looks current"
     manifest = _manifest_agrees(out)  # gone, or naming only the files that are there
     assert manifest is None or not {a["path"] for a in manifest["artifacts"]} & set(FLASHABLE)
+
+
+def test_warning_fails_the_build_under_fail_on_warning(tmp_path: Path) -> None:
+    """Only a warning (a variable-length array in a handler: dynamic-stack) and
+    fail_on = "warning": rejected, and the report and manifest say FAIL, not PASS."""
+    project = copy_project(EXAMPLE, tmp_path / "demo")
+    toml = project / "firmware.toml"
+    toml.write_text(toml.read_text().replace("[harden]\n", '[harden]\nfail_on = "warning"\n'))
+    (project / "src" / "vla_isr.c").write_text(
+        "volatile unsigned g_len;\nvolatile char g_out;\nvoid IRQ4_Handler(void)\n{\n"
+        "    char buffer[g_len + 1u];\n    buffer[g_len] = 1;\n    g_out = buffer[g_len];\n}\n")
+    out = project / "build" / BOARD
+    result = scons(project, f"board={BOARD}", check=False)
+    assert result.returncode != 0
+    verify = json.loads((out / "verify.json").read_text())
+    assert {f["severity"] for f in verify["findings"]} == {"warning"}, verify["findings"]
+    assert not any((out / name).exists() for name in FLASHABLE)
+    assert ">FAIL<" in (out / "report.html").read_text()
+    assert _manifest_agrees(out)["verdict"] == "fail"
