@@ -98,3 +98,10 @@ def test_output_option_naming_a_directory_is_one_line(built: Path, option: str) 
     result = fwharden("verify", str(out / "firmware.elf"), "--board", BOARD, option, str(out))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "is a directory" in result.stderr, result.stderr
+
+
+def test_verify_json_of_every_rule_kind_matches_its_shipped_schema(built: Path) -> None:
+    from fwharden.harden.report.json import verify_schema
+    document = json.loads((built / "build" / BOARD / "verify.json").read_text())
+    jsonschema.Draft202012Validator(verify_schema()).validate(document)
+    assert {f["rule"] for f in document["findings"]} >= RULES
