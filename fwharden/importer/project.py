@@ -10,6 +10,7 @@ what leaves the build and where the stacks go, and the import says so).
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,8 +139,8 @@ def import_makefile(path: Path, board: str | None = None, linker: str = "vendor"
             variable = next(v for v in source_vars if source in makefile.words(v))
             warnings.append(f"{at(variable)}: source {printable(source)} does not exist; "
                             "kept in the list")
-    includes = _strip(makefile.words("C_INCLUDES"), "-I")
-    defines = _strip(c_defs, "-D")
+    includes = _strip(_shell_words(makefile.words("C_INCLUDES")), "-I")
+    defines = _strip(_shell_words(c_defs), "-D")
     opt_words = makefile.words("OPT")
     opt = next((m.group(1) for w in opt_words if (m := _OPT.match(w))), "2")
     if not opt_words:
@@ -150,12 +151,12 @@ def import_makefile(path: Path, board: str | None = None, linker: str = "vendor"
         w for w in opt_words if _OPT.match(w)}
     # -MMD/-MP/-MF write make's .d dependency files; SCons scans headers itself.
     dependency_flags = {"-MMD", "-MP", "-MD"}
-    cflags = [w for w in makefile.words("CFLAGS")
-              if w not in consumed and w not in dependency_flags]
+    cflags = _shell_words([w for w in makefile.words("CFLAGS")
+                           if w not in consumed and w not in dependency_flags])
     if not cflags:
         cflags = [*makefile.words("MCU")]
         warnings.append(f"{at('CFLAGS')}: CFLAGS is empty; using MCU ({' '.join(cflags)})")
-    asflags = [w for w in makefile.words("ASFLAGS")]
+    asflags = _shell_words(makefile.words("ASFLAGS"))
     if "assembler-with-cpp" in makefile.value("AS") and "assembler-with-cpp" not in asflags:
         asflags = ["-x", "assembler-with-cpp", *asflags]
     ldscript_var = next((v for v in ("LDSCRIPT", *_OTHER_LDSCRIPT_VARIABLES)
@@ -174,6 +175,7 @@ def import_makefile(path: Path, board: str | None = None, linker: str = "vendor"
         if word.startswith("-T") or word in libs or word in libdirs or "-Map" in word:
             continue  # the script, libraries and map are their own keys / fwharden's
         ldflags.append(word)
+    ldflags = _shell_words(ldflags)
     for variable in ("BUILD_DIR",):
         if makefile.value(variable):
             warnings.append(f"{at(variable)}: {variable}={printable(makefile.value(variable))} "
@@ -278,3 +280,17 @@ libs = {_toml_list([*libdirs, *libs])}
 fail_on = "error"
 """
     return text, notes
+
+
+def _shell_words(words: list[str]) -> list[str]:
+    """Flags as the compiler receives them from a make recipe.
+
+    make hands each recipe line to /bin/sh, which removes quotes and backslashes: the
+    Makefile word `-DVERSION=\\"1.0\\"` reaches gcc as `-DVERSION="1.0"`. fwharden passes
+    every flag as one argument with no shell in between, so the shell's quote removal is
+    done here. A line sh would reject (an unbalanced quote) keeps make's own words.
+    """
+    try:
+        return shlex.split(" ".join(words))
+    except ValueError:
+        return words
