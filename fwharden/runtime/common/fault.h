@@ -14,7 +14,7 @@
 #define FWH_FAULT_STACK_SIZE 512
 
 /* First word of the .noinit fault record (fwh_last_fault): the bytes "FHWF" in memory.
- * The host side (fwharden/harden/faults/decode.py, RECORD_MAGIC) must use the same. */
+ * The host side (fwharden/harden/faults/parse.py, RECORD_MAGIC) must use the same. */
 #define FWH_FAULT_MAGIC 0x46574846
 
 /* `stack` field of the record when the fault is in no stack the stack map describes. */
