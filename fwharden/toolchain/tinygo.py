@@ -60,11 +60,13 @@ TINYGO_BOARDS = {
     "rp2040": TinyGoBoard("pico", "cortex-m0plus", ("pico", "rp2040", "rp"), "uart",
                           ("src/device/rp/rp2040.s", "targets/pico-boot-stage2.S"), 42,
                           (("rp2040-boot-patch", True),)),
-    # targets/microbit.json over targets/nrf51.json: Nordic's SystemInit (nrfx MDK) and
-    # TinyGo's vector table (16 + the 26 lines of the nRF51 SVD).
+    # targets/microbit.json over targets/nrf51.json: Nordic's SystemInit (nrfx MDK, which
+    # needs nrf51.json's -DNRF51 and include paths) and TinyGo's vector table (16 + the 26
+    # lines of the nRF51 SVD).
     "microbit": TinyGoBoard("microbit", "cortex-m0", ("microbit", "nrf51822", "nrf51", "nrf"),
                             "uart", ("lib/nrfx/mdk/system_nrf51.c", "src/device/nrf/nrf51.s"),
-                            42),
+                            42, (("cflags", ("-DNRF51", "-I{root}/lib/CMSIS/CMSIS/Include",
+                                             "-I{root}/lib/nrfx/mdk")),)),
 }
 
 

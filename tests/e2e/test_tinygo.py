@@ -53,6 +53,8 @@ def test_target_json_and_linker_script_match_golden(board: str, regen_golden: bo
         assert data["build-tags"] == ["fwharden", "microbit", "nrf51822", "nrf51", "nrf"]
         assert data["extra-files"] == ["lib/nrfx/mdk/system_nrf51.c", "src/device/nrf/nrf51.s",
                                        "fwh_stackmap.c"]
+        assert data["cflags"] == ["-DNRF51", "-I{root}/lib/CMSIS/CMSIS/Include",
+                                  "-I{root}/lib/nrfx/mdk"]
     else:
         assert data["inherits"] == ["fe310"]
         assert data["build-tags"] == ["fwharden", "hifive1b"]
