@@ -47,10 +47,16 @@ RULE_TEXT: dict[str, tuple[str, str]] = {
                        "a [harden] key names nothing the verifier met in this ELF"),
     "allowed": ("allowed by firmware.toml", "[harden.allow] accepts this function in "
                 "interrupts; what it calls is not judged"),
-    "isa-mismatch": ("instruction the core does not have",
-                     "the board's core lacks this instruction's extension (AMO/LR/SC without "
-                     "the RISC-V A extension): it raises an illegal-instruction exception "
-                     "when it runs"),
+    # isa_check.py: the build against the board's core.
+    "isa-mismatch": ("code built for another core",
+                     "the ELF uses instructions or a build target the board's core does not "
+                     "have (double precision on a single-precision FPU, DSP on a Cortex-M3, "
+                     "AMO/LR/SC without the RISC-V A extension, ...): the core faults "
+                     "(UsageFault / illegal-instruction exception) when it reaches them"),
+    "abi-soft-float": ("soft-float helpers on a core with an FPU",
+                       "floating-point operations the FPU does in one instruction go through "
+                       "software helpers (about ten times slower); build with the board's "
+                       "-mfpu/-mfloat-abi or -march/-mabi"),
     "library-model": ("bound from a library model or firmware.toml",
                       "this number is a stated fact (a model file or [harden.recursion]), "
                       "not one the verifier proved from the binary"),
@@ -60,7 +66,7 @@ DEFAULT_SEVERITY: dict[str, Severity] = {
     "thread-stack-overflow": "error", "stack-unproven": "warning", "dynamic-stack": "warning",
     "undecodable": "warning", "unknown-target": "warning", "config": "error", "roots": "error",
     "vector-moved": "error", "unused-setting": "warning", "library-model": "note",
-    "allowed": "note", "isa-mismatch": "error"}
+    "allowed": "note", "isa-mismatch": "error", "abi-soft-float": "warning"}
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "note": 2}
 
 

@@ -54,7 +54,10 @@ def verify_elf(elf: Path | str, profile: Profile | str | None = None,
         profile = load_profile(profile)
     image = load_image(elf) if image is None else image
     usage = load_stack_usage(list(su_files))
-    result = verify(image, profile, policy or HardenPolicy(), usage)
+    # An object's .su file sits beside it (gcc -fstack-usage writes x.su for x.o): those
+    # objects' build attributes are checked too (isa_check.py).
+    objects = [Path(su).with_suffix(".o") for su in su_files]
+    result = verify(image, profile, policy or HardenPolicy(), usage, objects)
     if result.findings:
         result = with_locations(result, LineTable.of(image))
     return result

@@ -11,7 +11,9 @@ nothing here prints or reads TOML.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from fwharden.board_profiles import Profile
@@ -23,7 +25,7 @@ from fwharden.harden.analysis.findings import DEFAULT_SEVERITY, Finding, make_fi
 from fwharden.harden.analysis.frames import FrameSize
 from fwharden.harden.analysis.indirect import address_taken, apply_handler_keys, unused_keys
 from fwharden.harden.analysis.installed import RunTime, runtime_roots
-from fwharden.harden.analysis.isa_check import atomics_without_a
+from fwharden.harden.analysis.isa_check import check_isa
 from fwharden.harden.analysis.models import apply_models, argument_rules
 from fwharden.harden.analysis.policy import HardenPolicy, Severity
 from fwharden.harden.analysis.reach import root_findings, thread_recursion
@@ -75,8 +77,9 @@ class VerifyResult:
 
 
 def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
-           stack_usage: dict[str, FrameSize]) -> VerifyResult:
-    """Run every check on `image`."""
+           stack_usage: dict[str, FrameSize], objects: Sequence[Path] = ()) -> VerifyResult:
+    """Run every check on `image`; `objects` are the build's object files, whose build
+    attributes the ISA check reads too (isa_check.py)."""
     if profile is not None and profile.cpu.family != image.family:
         raise HardenError(f"{image.path}: a {image.family.upper()} firmware cannot be checked "
                           f"against board {profile.name} ({profile.cpu.arch}); fix: pass the "
@@ -114,14 +117,11 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
         findings.append(make_finding("vector-moved", severity,
                                      f"{problem.function}: {problem.message}",
                                      path=(problem.function,), site=problem.site))
-    for miss in atomics_without_a(image, profile):
-        assert profile is not None
-        findings.append(make_finding(
-            "isa-mismatch", severity,
-            f"{miss.function}: {miss.mnemonic} at 0x{miss.address:08x} needs the A extension, "
-            f"which {profile.name} ({profile.cpu.arch}) does not have; fix: compile and link "
-            f"everything, libraries too, for -march={profile.cpu.arch}",
-            path=(miss.function,), callee=miss.function, site=miss.address))
+    # Code built for another core than the board's, and soft-float on an FPU (isa_check.py).
+    for problem in check_isa(image, profile, objects):
+        findings.append(make_finding(problem.rule, severity, problem.message,
+                                     path=(problem.function,) if problem.function else (),
+                                     callee=problem.function, site=problem.site))
     for message in unused_keys(graph, [r.function for r in roots], handler_keys):
         findings.append(make_finding("unused-setting", severity, message))
     # Vector-table words are addresses too; handlers and the reset entry are no callbacks.
