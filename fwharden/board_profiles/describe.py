@@ -110,7 +110,10 @@ def describe_profile(profile: Profile) -> str:
     p = profile.placement
     lines += [
         f"  placement   vectors at 0x{p.boot_address:08x} in {p.boot}; text {p.text}, "
-        f"rodata {p.rodata}, data {p.data}, bss {p.bss}, heap {_size(p.heap_size)} in {p.heap}",
+        f"rodata {p.rodata}, data {p.data}"
+        + (f" (loaded from {p.data_load})" if p.data_load and p.data_load != p.boot else "")
+        + f", bss {p.bss}, heap {_size(p.heap_size)} in {p.heap}"
+        + (f"; {p.boot2} boot2 at the start of {p.boot}" if p.boot2 else ""),
         f"  stacks      in {profile.stacks.region}: isr {_size(profile.stacks.isr_size)}, "
         f"thread {_size(profile.stacks.thread_size)}, guard {profile.stacks.guard_size} B, "
         f"watermark 0x{profile.stacks.watermark:08x}, layout {profile.stacks.layout}",
