@@ -317,6 +317,21 @@ def _clean_without_project(env, path: Path, args: Mapping[str, str], build_dir: 
     return [anchor]
 
 
+# Flags that name where the checkout is only to map it away (the object is the same in
+# every directory: the reproducible-build test proves it).
+_PATH_MAPS = ("-ffile-prefix-map=", "-fdebug-prefix-map=", "-fmacro-prefix-map=",
+              "-Wa,--debug-prefix-map=")
+
+
+def _unsigned_maps(flags: list[str]) -> list:
+    """`flags` as Words, the prefix maps between SCons's $( $) so they are left out of the
+    build signature: with the checkout's absolute path in it, a second checkout in another
+    directory (a CI runner) missed the shared CacheDir for every object."""
+    words = literal(f for f in flags if not f.startswith(_PATH_MAPS))
+    maps = literal(f for f in flags if f.startswith(_PATH_MAPS))
+    return [*words, "$(", *maps, "$)"] if maps else words
+
+
 def _use_toolchain(env, tools, *, cflags: list[str], asflags: list[str], defines: list[str],
                    include_dirs: list[str], linkflags: list[str], libs: list[str]) -> None:
     """Point SCons's C, assembler and link variables at the selected toolchain.
@@ -331,9 +346,9 @@ def _use_toolchain(env, tools, *, cflags: list[str], asflags: list[str], defines
         ASPP=Word(str(tools.cc)),
         LINK=Word(str(tools.linker)),
         FWH_OBJCOPY=Word(str(tools.objcopy)),
-        CCFLAGS=literal(cflags),
-        ASFLAGS=[*literal(asflags), "-c"],
-        ASPPFLAGS=literal(asflags),
+        CCFLAGS=_unsigned_maps(cflags),
+        ASFLAGS=[*_unsigned_maps(asflags), "-c"],
+        ASPPFLAGS=_unsigned_maps(asflags),
         CPPFLAGS=literal(f"-D{d}" for d in defines),
         CPPDEFINES=[],
         # Dir nodes made without substitution: the C scanner follows #includes through
