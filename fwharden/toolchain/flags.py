@@ -38,6 +38,10 @@ LIBC_LINK = {
     "newlib-nano": ("--specs=nano.specs", "--specs=nosys.specs"),
     "picolibc": ("--specs=picolibc.specs",),
 }
+# picolibc's specs file also points the preprocessor at picolibc's headers (and its own
+# picolibc.h configuration): without it at compile time, an ARM build compiles against
+# newlib's headers and a RISC-V build finds no <stdio.h> at all.
+LIBC_COMPILE = {"none": (), "newlib-nano": (), "picolibc": ("--specs=picolibc.specs",)}
 
 
 @dataclass(frozen=True)
@@ -145,14 +149,15 @@ def build_flags(
     maps = tuple(f"-ffile-prefix-map={path}={new}" for path, new in prefix_maps)
     if kind == "gcc":
         maps += ("-gno-record-gcc-switches",)
-    cflags = (*arch, f"-O{opt}", *common, *maps)
+    libc_compile = LIBC_COMPILE[libc] if kind == "gcc" else ()
+    cflags = (*arch, f"-O{opt}", *common, *maps, *libc_compile)
     # GNU as writes its own debug info for .S files: it needs the maps too.
     # (clang 14's integrated assembler ignores the maps for the compilation directory.)
     if kind == "gcc":
         as_maps = tuple(f"-Wa,--debug-prefix-map={path}={new}" for path, new in prefix_maps)
     else:
         as_maps = ("-fdebug-compilation-dir=.",) if prefix_maps else ()
-    asflags = (*arch, "-g", *maps, *as_maps, "-x", "assembler-with-cpp")
+    asflags = (*arch, "-g", *maps, *as_maps, *libc_compile, "-x", "assembler-with-cpp")
     if kind == "gcc":
         ldflags = (*arch, "-nostartfiles", *LIBC_LINK[libc], "-Wl,--gc-sections",
                    f"-Wl,-Map={map_file}", "-T", linker_script)
