@@ -69,4 +69,7 @@ void fwh_exit(int status) __attribute__((noreturn));
 /* Called for an interrupt or exception nobody handles. */
 void fwh_unexpected_interrupt(void) __attribute__((noreturn));
 
+/* Interrupt-to-thread hand-off: an atomic flag and an SPSC ring (fwh_handoff.h). */
+#include "fwh_handoff.h"
+
 #endif

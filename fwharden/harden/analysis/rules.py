@@ -41,7 +41,9 @@ BUILTIN: tuple[Category, ...] = (
     Category(
         "heap", "heap allocation",
         "the allocator is not reentrant: an interrupt that preempts malloc/free corrupts the "
-        "heap, and allocation can fail or take unbounded time",
+        "heap, and allocation can fail or take unbounded time; fix: allocate before "
+        "interrupts start and hand data to main with fwh_ring_push or fwh_flag_set "
+        "(fwh_handoff.h: no allocation, lock-free, never blocks)",
         _names("malloc calloc realloc free reallocf memalign aligned_alloc posix_memalign "
                "valloc pvalloc _malloc_r _calloc_r _realloc_r _free_r _memalign_r _sbrk "
                "_sbrk_r sbrk __malloc_lock __malloc_unlock pvPortMalloc vPortFree"),
@@ -63,7 +65,9 @@ BUILTIN: tuple[Category, ...] = (
     Category(
         "freertos-blocking", "FreeRTOS call that is not ...FromISR",
         "only the FreeRTOS APIs ending in FromISR may run in an interrupt; this one can block "
-        "or switch tasks, which corrupts the scheduler or trips configASSERT",
+        "or switch tasks, which corrupts the scheduler or trips configASSERT; fix: the "
+        "...FromISR form, or hand the work to a task with fwh_flag_set or fwh_ring_push "
+        "(fwh_handoff.h: lock-free, never blocks)",
         _names("vTaskDelay vTaskDelayUntil xTaskDelayUntil vTaskSuspend vTaskSuspendAll "
                "xTaskResumeAll vTaskResume vTaskDelete xTaskCreate xTaskCreateStatic "
                "vTaskPrioritySet vTaskStartScheduler xTaskNotifyWait xTaskGenericNotifyWait "
@@ -79,7 +83,8 @@ BUILTIN: tuple[Category, ...] = (
     Category(
         "cmsis-rtos2-blocking", "CMSIS-RTOS2 call not allowed from an ISR",
         "CMSIS-RTOS2 forbids this call in interrupt context (it waits or changes threads); it "
-        "returns osErrorISR or blocks the kernel",
+        "returns osErrorISR or blocks the kernel; fix: hand the work to a thread with "
+        "fwh_flag_set or fwh_ring_push (fwh_handoff.h: lock-free, never blocks)",
         _names("osDelay osDelayUntil osThreadYield osThreadNew osThreadJoin osThreadExit "
                "osThreadTerminate osThreadSuspend osThreadResume osThreadSetPriority "
                "osMutexAcquire osMutexRelease osMutexNew osEventFlagsWait osThreadFlagsWait "
@@ -110,14 +115,16 @@ BUILTIN: tuple[Category, ...] = (
     Category(
         "go-blocking", "Go blocking call or scheduler",
         "an interrupt cannot block or yield: there is no goroutine to park, so the scheduler "
-        "hangs or resumes the wrong task",
+        "hangs or resumes the wrong task; fix: record the event and return, the way "
+        "fwh_flag_set / fwh_ring_push (fwh_handoff.h) do in C",
         _names("internal/task.Pause runtime.scheduler runtime.Gosched time.Sleep "
                "runtime.sleep runtime.deadlock runtime.run"),
     ),
     Category(
         "go-channel", "Go channel operation",
         "a channel send or receive can block, which an interrupt cannot do; use a "
-        "non-blocking select with a default case or a volatile flag",
+        "non-blocking select with a default case or a volatile flag, the way "
+        "fwh_flag_set / fwh_ring_push (fwh_handoff.h) do in C",
         _names("runtime.chanSend runtime.chanRecv runtime.chanSelect runtime.chanClose"),
     ),
     Category(
