@@ -41,6 +41,7 @@ def _tinygo_symbols(layout: Layout) -> str:
     """What TinyGo's runtime and start-up code read (tinygo-org/tinygo targets/arm.ld and
     targets/riscv.ld): the initial stack, .data/.bss bounds, the heap, the GC's globals."""
     boot = layout.memory_name(layout.profile.placement.boot)
+    heap = layout.memory_name(layout.profile.placement.heap)
     lines = [
         "/* == TinyGo runtime symbols (as TinyGo's targets/arm.ld and targets/riscv.ld define",
         "      them). TinyGo starts on _stack_top, which here is the interrupt stack: its",
@@ -52,8 +53,11 @@ def _tinygo_symbols(layout: Layout) -> str:
         "_edata = __fwh_data_end;",
         "_sbss = __fwh_bss_start;",
         "_ebss = __fwh_bss_end;",
+        "/* TinyGo's GC heap also holds every goroutine stack (default-stack-size each), so",
+        "   it gets all the RAM after .heap in its memory, as TinyGo's arm.ld/riscv.ld give it",
+        "   all RAM after .bss; the stack block is a MEMORY entry of its own, never in it. */",
         "_heap_start = __fwh_heap_start;",
-        "_heap_end = __fwh_heap_end;",
+        f"_heap_end = ORIGIN({heap}) + LENGTH({heap});",
         "_globals_start = __fwh_data_start;",
         "_globals_end = __fwh_bss_end;",
         "/* machine.Flash: the flash after the image (TinyGo's __flash_data_start/_end) */",

@@ -198,3 +198,23 @@ def test_a_cycle_of_frame_free_tail_branches_is_a_loop_not_recursion() -> None:
     # a tail branch that keeps part of its frame (live_frame > 0) stays recursion
     graph.edges[at["user_fn"]][0] = Edge(at["user_fn"], at["__sfp"], 0x208, "tail", 8)
     assert compute_depths(graph, frames).cycles
+
+
+def test_tinygo_model_states_each_claim_with_its_reason() -> None:
+    (model,) = [m for m in builtin_models() if m.name == "tinygo"]
+    assert model.detect == ("tinygo_scanCurrentStack",)
+    assert "runtime.nilPanic" in model.crash_paths and "runtime.runtimePanicAt" in model.crash_paths
+    assert set(model.fault_handlers) == {"HardFault_Handler", "runtime.handleException"}
+    (cycle,) = model.recursion
+    assert cycle.depth == 2 and "runtime.nilPanic" in cycle.functions and cycle.why
+    assert {c.function: c.registered_by for c in model.callbacks} == {
+        "(*machine.TIM).handleUPInterrupt$bound": ("SetWraparoundInterrupt",),
+        "(*machine.TIM).handleOCInterrupt$bound": ("SetMatchInterrupt",)}
+    assert all(c.why for c in model.callbacks)
+
+
+def test_callback_entry_needs_its_keys() -> None:
+    text = ('[model]\nname = "x"\ndetect = ["a"]\n[[callback]]\nfunction = "h"\n'
+            'why = "because"\n')
+    with pytest.raises(HardenError, match=r"t.toml: callback\[0\].registered_by: missing"):
+        parse_model("t.toml", text)

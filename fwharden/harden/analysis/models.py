@@ -9,7 +9,13 @@ it (after IAR's stack usage control files, `max recursion depth`):
   twice at most: `__sinit` marks the global reent initialised before it calls `__sfp`).
 - `[[infeasible]]`: a call edge that cannot run, and why.
 - `[[frame]]`: the frame of a hand-written function the decoder cannot size.
-- `fault_handlers`: functions that run in fault context (they never return).
+- `fault_handlers`: functions that run in fault context (they never return): findings on
+  a path through one are warnings.
+- `crash_paths`: functions that report a crash and abort (TinyGo's panic entries): the
+  forbidden-call rules do not walk into them, their stack still counts.
+- `[[callback]]`: a library handler's guarded callback call that never runs when none of
+  its `registered_by` functions is in the ELF (symbol table or DWARF names: not inlined
+  either); an ELF without debug info proves nothing, so the call stays unresolved.
 
 A model applies only when every symbol in its `detect` list is in the ELF, and a cycle
 model only to a cycle whose every function it names: a cycle with one function more may
@@ -31,7 +37,7 @@ from typing import Any
 from fwharden.harden.analysis.callgraph import CallGraph
 from fwharden.harden.analysis.frames import FrameSize
 from fwharden.harden.analysis.rules import base_name, rule_names
-from fwharden.harden.elf.image import Image
+from fwharden.harden.elf.image import Image, open_elf
 from fwharden.harden.errors import HardenError
 
 if sys.version_info >= (3, 11):
@@ -85,6 +91,13 @@ class ArgumentRule:
 
 
 @dataclass(frozen=True)
+class CallbackModel:
+    function: str
+    registered_by: tuple[str, ...]
+    why: str
+
+
+@dataclass(frozen=True)
 class Model:
     """One library's model file, parsed."""
 
@@ -96,6 +109,8 @@ class Model:
     frames: tuple[FrameModel, ...] = ()
     fault_handlers: tuple[str, ...] = ()
     arguments: tuple[ArgumentRule, ...] = ()
+    crash_paths: tuple[str, ...] = ()
+    callbacks: tuple[CallbackModel, ...] = ()
 
 
 def _fail(source: str, key: str, problem: str) -> HardenError:
@@ -141,7 +156,7 @@ def parse_model(source: str, text: str) -> Model:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _fail(source, "-", f"not valid TOML ({str(exc).splitlines()[0]})") from None
-    known = {"model", "recursion", "infeasible", "frame", "argument"}
+    known = {"model", "recursion", "infeasible", "frame", "argument", "callback"}
     for key in data:
         if key not in known:
             raise _fail(source, key, f"unknown table (known: {', '.join(sorted(known))})")
@@ -149,7 +164,7 @@ def parse_model(source: str, text: str) -> Model:
     if not isinstance(head, dict):
         raise _fail(source, "model", "missing (give [model] name and detect)")
     for key in head:
-        if key not in ("name", "library", "detect", "fault_handlers"):
+        if key not in ("name", "library", "detect", "fault_handlers", "crash_paths"):
             raise _fail(source, f"model.{key}", "unknown key")
     recursion = tuple(
         CycleModel(frozenset(_names(source, f"recursion[{i}].functions", e["functions"])),
@@ -185,8 +200,16 @@ def parse_model(source: str, text: str) -> Model:
             _count(source, f"{key}.index", e["index"], 0, 7),
             _string(source, f"{key}.parameter", e["parameter"]), values, at_least,
             _string(source, f"{key}.why", e["why"])))
+    callbacks = tuple(
+        CallbackModel(_string(source, f"callback[{i}].function", e["function"]),
+                      _names(source, f"callback[{i}].registered_by", e["registered_by"]),
+                      _string(source, f"callback[{i}].why", e["why"]))
+        for i, e in enumerate(_entries(source, data, "callback",
+                                       {"function", "registered_by", "why"})))
     return Model(name=_string(source, "model.name", head.get("name")), source=source,
-                 arguments=tuple(arguments),
+                 arguments=tuple(arguments), callbacks=callbacks,
+                 crash_paths=_names(source, "model.crash_paths", head["crash_paths"])
+                 if "crash_paths" in head else (),
                  detect=_names(source, "model.detect", head.get("detect")),
                  recursion=recursion, infeasible=infeasible, frames=frames,
                  fault_handlers=tuple(_names(source, "model.fault_handlers",
@@ -301,6 +324,24 @@ def apply_models(image: Image, graph: CallGraph, recursion: dict[str, int],
             use.notes.append(f"frame of {frame.function}: {frame.bytes} B from library model "
                              f"{model.name}: {frame.why}")
     return use
+
+
+def unregistered_callbacks(image: Image, models: tuple[Model, ...]) -> list[CallbackModel]:
+    """The callback entries of `models` whose function is in `image` and whose registering
+    functions are nowhere in it: not a symbol, and no name in the DWARF (no inlined copy).
+    Without debug info nothing is proven, so nothing is returned."""
+    present = [c for m in models for c in m.callbacks if image.function_named(c.function)]
+    if not present:
+        return []
+    with open_elf(image.path) as elf:
+        parts = [sec.data() for name in (".debug_str", ".debug_info", ".debug_line_str")
+                 if (sec := elf.get_section_by_name(name)) is not None]
+    if not parts:
+        return []
+    names = b"\n".join(parts)
+    symbols = "\n".join(image.symbols)
+    return [c for c in present
+            if not any(n in symbols or n.encode() in names for n in c.registered_by)]
 
 
 def argument_rules(graph: CallGraph, models: tuple[Model, ...] | None = None

@@ -26,7 +26,7 @@ from fwharden.harden.analysis.frames import FrameSize
 from fwharden.harden.analysis.indirect import address_taken, apply_handler_keys, unused_keys
 from fwharden.harden.analysis.installed import RunTime, runtime_roots
 from fwharden.harden.analysis.isa_check import check_isa
-from fwharden.harden.analysis.models import apply_models, argument_rules
+from fwharden.harden.analysis.models import apply_models, argument_rules, unregistered_callbacks
 from fwharden.harden.analysis.policy import HardenPolicy, Severity
 from fwharden.harden.analysis.reach import root_findings, thread_recursion
 from fwharden.harden.analysis.roots import RUNTIME_VECTOR, Root, VectorTable, find_roots
@@ -35,6 +35,7 @@ from fwharden.harden.analysis.stack_symbols import vendor_stack
 from fwharden.harden.analysis.stacks import (
     InterruptReport,
     StackCheck,
+    StackLevel,
     interrupt_report,
     isr_stack,
     other_stack_checks,
@@ -91,6 +92,7 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     runtime = _add_runtime_roots(image, graph, table, roots)
     handler_keys = apply_handler_keys(graph, [r.function for r in roots])
     models = apply_models(image, graph, dict(policy.recursion))
+    _apply_callbacks(image, graph, models)
     rules = rule_set(policy.forbid, policy.allow)
     allowed = {a: hit for a in graph.edges
                if (hit := rules.allowed_as(graph.function(a).names)) is not None}
@@ -184,12 +186,15 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     # same sites again through its dispatch.
     fault_named = {n for m in models.models for n in m.fault_handlers}
     overridden = dict(policy.severity)
+    # A model's crash paths stop the walk like [harden.allow] (their stack still counts).
+    crash = {a: (n, "crash path") for a in graph.edges for n in graph.function(a).names
+             if any(n in m.crash_paths for m in models.models)}
     for root in sorted(roots, key=lambda r: r.kind == "trap-entry"):
         seen_sites: set[tuple[str, str | None, int | None]] = set()
         fault = (bool(fault_named & set(root.function.names))
                  or never_returns(graph, root.function.address))
         for finding in root_findings(graph, depths, frames, root, verdicts, severity,
-                                     allowed, arguments, candidates):
+                                     {**allowed, **crash}, arguments, candidates):
             if (fault and finding.rule in FAULT_RELAXED and finding.severity == "error"
                     and finding.rule not in overridden):
                 # Fault context (context.py): the handler never returns, so a fault
@@ -218,6 +223,15 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
                                          root=root.name, path=(root.name,)))
     isr = isr_stack(image, profile, policy, interrupts)
     thread = thread_stack(image, profile, table, graph, frames, depths)
+    if thread is not None and _reset_on_isr_stack(image):
+        # The reset code starts on the interrupt stack and stays there (TinyGo: its
+        # scheduler runs on _stack_top, goroutines on heap stacks): the thread code's
+        # depth is on that stack under every interrupt, and the thread stack is unused.
+        (level,) = thread.levels
+        isr = StackCheck(isr.name, isr.size, isr.worst_case.plus(level.handler),
+                         (StackLevel(f"{level.label} (thread code on this stack)",
+                                     level.handler, 0), *isr.levels))
+        thread = None
     others = other_stack_checks(placed)
     vendor = (vendor_stack(image) if isr.size is None and (thread is None or thread.size is None)
               else None)
@@ -238,6 +252,7 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
                 "stack-unproven", severity, f"{other.name}: worst case "
                 f"{other.worst_case.describe()}, but the stack's size is not in the symbol "
                 "table, so it cannot be checked"))
+    findings = _fault_context(findings, models.models)
     findings.sort(key=sort_key)
     instructions = sum(d.instructions for d in graph.decoded.values())
     return VerifyResult(elf=str(image.path), family=image.family,
@@ -246,6 +261,48 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
                         thread_stack=thread, functions_analysed=len(graph.decoded),
                         instructions=instructions, other_stacks=others,
                         notes=tuple(table.notes) + tuple(runtime.notes))
+
+
+def _apply_callbacks(image: Image, graph: CallGraph, models) -> None:
+    """A library handler's guarded callback call, with nothing in the ELF that registers a
+    callback, never runs: its indirect sites are not unresolved (models.py `[[callback]]`)."""
+    for callback in unregistered_callbacks(image, models.models):
+        func = image.function_named(callback.function)
+        if func is not None and graph.unresolved.get(func.address):
+            count = len(graph.unresolved[func.address])
+            graph.unresolved[func.address] = []
+            models.notes.append(
+                f"{callback.function}: {count} indirect call(s) never run: nothing registers a "
+                f"callback ({', '.join(callback.registered_by)} is not in the ELF, symbol or "
+                f"DWARF); {callback.why}")
+
+
+def _fault_context(findings: list[Finding], models) -> list[Finding]:
+    """Rule findings on a path through a model's fault handler (code that runs only once
+    the program has failed, then aborts) are warnings, saying why."""
+    handlers = {h: m.name for m in models for h in m.fault_handlers}
+    out = []
+    for finding in findings:
+        # A root that is a fault handler is relaxed in the walk already; this is for one
+        # called on the way (RISC-V: the trap entry calls runtime.handleException).
+        where = next((n for n in finding.path[1:] if n in handlers), None)
+        if where is None or finding.severity != "error" or finding.rule not in FAULT_RELAXED:
+            out.append(finding)
+            continue
+        out.append(dataclasses.replace(
+            finding, severity="warning",
+            reason=f"{finding.reason} (fault context: {where} runs only after a fault and "
+                   f"aborts; library model {handlers[where]})"))
+    return out
+
+
+def _reset_on_isr_stack(image: Image) -> bool:
+    """The reset code stays on the interrupt stack: TinyGo's start-up runs its scheduler on
+    `_stack_top` (vector word 0 on ARM, device/riscv/start.S on RISC-V), which the TinyGo
+    mode of the linker script makes the interrupt stack's top. fwharden's own start-up
+    switches to the thread stack, and defines no `_stack_top`."""
+    top = image.symbols.get("__fwh_isr_stack_end")
+    return top is not None and image.symbols.get("_stack_top") == top
 
 
 def _add_runtime_roots(image: Image, graph: CallGraph, table: VectorTable,

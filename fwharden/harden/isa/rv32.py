@@ -309,6 +309,11 @@ def _jalr(image: Image, func: Function, address: int, mnem: str, ops: list[str],
         base, offset = ops[0], 0
     if link == "zero" and base == "ra" and offset == 0:
         return None  # return
+    if (link == "zero" and base == "t0" and offset == 0
+            and func.name.startswith("OUTLINED_FUNCTION_")):
+        # LLVM's RISC-V machine outliner calls an outlined body with `jal t0` and it
+        # returns with `jr t0` (RISCVInstrInfo::buildOutlinedFrame): a return, not a call.
+        return None
     calling = link != "zero"
     kind = "call" if calling else "tail"
     if base in consts:

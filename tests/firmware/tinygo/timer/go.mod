@@ -1,0 +1,3 @@
+module example.com/tinygo-timer
+
+go 1.21
