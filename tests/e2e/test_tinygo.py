@@ -112,8 +112,13 @@ def test_cli_writes_the_target_files(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["command"][:2] == ["tinygo", "build"]
-    assert json.loads((tmp_path / "fwharden-fe310.json").read_text())["extra-files"] == [
-        "fwh_stackmap.c"]
+    extra = json.loads((tmp_path / "fwharden-fe310.json").read_text())["extra-files"]
+    if shutil.which("tinygo") is None:
+        assert extra == ["fwh_stackmap.c"]
+    else:  # TinyGo joins extra-files onto its TINYGOROOT: the path is relative to that
+        root = subprocess.run(["tinygo", "env", "TINYGOROOT"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        assert (Path(root) / extra[0]).resolve() == (tmp_path / "fwh_stackmap.c").resolve()
     assert ".fwh_stackmap" in (tmp_path / "fwh_stackmap.c").read_text()
 
 
@@ -213,6 +218,8 @@ def test_real_tinygo_example_builds_verifies_and_ships(tmp_path: Path, board: st
     # (fault context) and bounds that are minimums.
     assert not [f for f in report["findings"] if f["severity"] == "error"]
     for finding in report["findings"]:
+        if finding["severity"] == "note":
+            continue   # library-model and allowed notes: what the model claimed, and why
         assert (finding["rule"] == "stack-unproven"
                 or FAULT_CONTEXT & {finding["root"], *finding["path"]}), finding
     # Every artifact of a C build, and the manifest lists them.
