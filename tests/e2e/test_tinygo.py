@@ -323,3 +323,22 @@ def _words(elf: Path, address: int, count: int) -> list[int]:
                 data = section.data()[address - start:address - start + 4 * count]
                 return [int.from_bytes(data[i:i + 4], "little") for i in range(0, len(data), 4)]
     return []
+
+
+@real_tinygo
+def test_real_tinygo_crash_decodes(tmp_path: Path) -> None:
+    project = copy_project(FIRMWARE / "crash", tmp_path / "crash")
+    scons(project)
+    elf = project / "build" / "fe310" / "firmware.elf"
+    qemu = subprocess.run(["timeout", "5", "qemu-system-riscv32", "-M", "sifive_e,revb=on",
+                           "-nographic", "-monitor", "none", "-serial", "stdio", "-kernel",
+                           str(elf)], capture_output=True, text=True, check=False)
+    assert "fatal error: exception with mcause=7" in qemu.stdout   # TinyGo's own line
+    log = tmp_path / "crash.log"
+    log.write_text(qemu.stdout)
+    result = fwharden("decode-fault", "--elf", str(elf), str(log), "--json")
+    assert result.returncode == 0, result.stderr
+    decoded = json.loads(result.stdout)
+    assert decoded["summary"].startswith("TinyGo fatal error: store/AMO access fault")
+    assert decoded["pc"]["function"] == "main.poke"      # the store in main.go
+    assert decoded["pc"]["file"].endswith("main.go") and decoded["pc"]["line"] == 7

@@ -47,6 +47,7 @@ from fwharden.harden.faults.scs import (
     xPSR_ISR_Msk,
 )
 from fwharden.harden.faults.stackmap import SECTION, StackEntry, holds_stackmap, parse_stackmap
+from fwharden.harden.faults.tinygo import TinyGoFault, find_tinygo_fault, which_stack
 
 # What each fault status bit means (ARM DDI 0403E B3.2.15 CFSR, B3.2.16 HFSR).
 MMFSR = {SCB_CFSR_IACCVIOL_Msk: "instruction access violation",
@@ -107,6 +108,33 @@ class DecodedFault:
     handlers: tuple[Location, ...] = ()      # interrupt handler(s) running
 
 
+def _decode_tinygo(image: Image, lines: LineTable, fault: TinyGoFault) -> DecodedFault:
+    """TinyGo's own crash line (faults/tinygo.py): the cause, the PC, and which stack of
+    fwharden's TinyGo layout the SP was on (interrupt stack, a goroutine stack in the heap)."""
+    f = fault.fields
+    details = [RISCV_CAUSES.get(f["mcause"], f"exception {f['mcause']}")
+               if "mcause" in f else fault.cause]
+    stack = None
+    if fault.canary:
+        details.append(f"TinyGo found the goroutine stack canary 0x{TINYGO_STACK_CANARY:08x} "
+                       "overwritten at a task switch: a goroutine stack (in the GC heap) "
+                       "overflowed")
+        stack = "a goroutine stack in the GC heap"
+    if "sp" in f:
+        stack = which_stack(image, f["sp"])
+        details.append(f"sp=0x{f['sp']:08x} is on {stack}")
+    elif not fault.canary:
+        details.append("TinyGo's message gives no SP, so the stack cannot be named")
+    if "addr" in f:
+        details.append(f"at 0x{f['addr']:08x}")
+    summary = f"TinyGo {'panic' if fault.canary else 'fatal error'}: {details[0]}"
+    if stack:
+        summary += f"; on {stack}"
+    pc = _locate(image, lines, f["pc"]) if "pc" in f else None
+    return DecodedFault(summary=summary, kind="tinygo", details=tuple(details), stack=stack,
+                        stack_title=stack, pc=pc, lr=None, fields=dict(f))
+
+
 def _bits(value: int, table: dict[int, str]) -> list[str]:
     return [text for mask, text in sorted(table.items()) if value & mask]
 
@@ -164,6 +192,10 @@ def decode_fault(elf: Path, log_text: str, record: bytes | None = None, *,
                  image: Image | None = None) -> DecodedFault:
     """The fault in `log_text` (or in a raw `record`) explained against the ELF it ran."""
     image = load_image(elf) if image is None else image
+    if record is None and "FWH-FAULT" not in log_text:
+        tinygo = find_tinygo_fault(log_text)
+        if tinygo is not None:   # a TinyGo build: TinyGo's own fault handlers printed it
+            return _decode_tinygo(image, LineTable.of(image), tinygo)
     fault = fault_from_record(record, image.family) if record is not None else \
         find_fault_line(log_text)
     if fault.arch != image.family:

@@ -1,0 +1,3 @@
+module example.com/tinygo-crash
+
+go 1.21
