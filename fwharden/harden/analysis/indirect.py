@@ -13,21 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from fwharden.harden.analysis.bounds import reachable
 from fwharden.harden.analysis.callgraph import CallGraph, Edge
 from fwharden.harden.elf.image import Function, Image
 
 # How many candidate names an unresolved call's snippet lists before "...".
 MAX_CANDIDATES = 12
-
-
-def _reachable(graph: CallGraph, start: int) -> set[int]:
-    seen, todo = {start}, [start]
-    while todo:
-        for edge in graph.edges.get(todo.pop(), []):
-            if edge.callee not in seen:
-                seen.add(edge.callee)
-                todo.append(edge.callee)
-    return seen
 
 
 def apply_handler_keys(graph: CallGraph, roots: Iterable[Function]) -> set[str]:
@@ -56,7 +47,7 @@ def apply_handler_keys(graph: CallGraph, roots: Iterable[Function]) -> set[str]:
             if not targets:
                 continue
             new: list[Function] = []
-            for address in sorted(_reachable(graph, root.address)):
+            for address in sorted(reachable(graph, root.address)):
                 sites = graph.unresolved.get(address, [])
                 if not sites:
                     continue

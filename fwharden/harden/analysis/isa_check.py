@@ -402,13 +402,7 @@ def _instructions(image: Image, func: Function):
     """(address, size, mnemonic, operands) of a function's code, data ($d) skipped; an
     undecodable halfword is stepped over (the call graph reports it as `undecodable`)."""
     engine = _ARM_CS if image.family == "arm" else _RV_CS
-    spans, cursor = [], func.address
-    for lo, hi in image.data_ranges(func.address, func.end):
-        if lo > cursor:
-            spans.append((cursor, lo))
-        cursor = max(cursor, hi)
-    if cursor < func.end:
-        spans.append((cursor, func.end))
+    spans = image.code_spans(func)
     for start, end in spans:
         data = image.read(start, end - start)
         if data is None:

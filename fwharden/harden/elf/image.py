@@ -190,6 +190,17 @@ class Image:
             index += 1
         return spans
 
+    def code_spans(self, func: Function) -> list[tuple[int, int]]:
+        """The spans of `func` that hold instructions: the function less its $d data."""
+        spans, cursor = [], func.address
+        for lo, hi in self.data_ranges(func.address, func.end):
+            if lo > cursor:
+                spans.append((cursor, lo))
+            cursor = max(cursor, hi)
+        if cursor < func.end:
+            spans.append((cursor, func.end))
+        return spans
+
 
 def load_image(path: Path) -> Image:
     """Read sections, symbols and mapping symbols of `path` (the file is read once)."""

@@ -112,13 +112,7 @@ _RV.detail = True
 
 def _code(image: Image, func: Function) -> list:
     out = []
-    spans, cursor = [], func.address
-    for lo, hi in image.data_ranges(func.address, func.end):
-        if lo > cursor:
-            spans.append((cursor, lo))
-        cursor = max(cursor, hi)
-    if cursor < func.end:
-        spans.append((cursor, func.end))
+    spans = image.code_spans(func)
     engine = _ARM if image.family == "arm" else _RV
     for lo, hi in spans:
         data = image.read(lo, hi - lo) or b""

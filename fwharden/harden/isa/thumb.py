@@ -81,17 +81,6 @@ def _operands(ops: str) -> list[str]:
     return [part.strip() for part in ops.split(",")] if ops else []
 
 
-def _code_spans(image: Image, func: Function) -> list[tuple[int, int]]:
-    spans, cursor = [], func.address
-    for lo, hi in image.data_ranges(func.address, func.end):
-        if lo > cursor:
-            spans.append((cursor, lo))
-        cursor = max(cursor, hi)
-    if cursor < func.end:
-        spans.append((cursor, func.end))
-    return spans
-
-
 # Instructions whose text the decoder needs: control flow, stack and PC writes, and the
 # sources of constants. Everything else only matters when it overwrites a tracked register.
 _INTERESTING = frozenset(getattr(arm_const, f"ARM_INS_{name}") for name in (
@@ -109,7 +98,7 @@ def _instructions(image: Image, func: Function, unknown: list[tuple[int, str]]):
     """(address, size, mnemonic, operands, listing, index) per instruction, data skipped;
     mnemonic and operands are None for instructions the decoder does not need to read."""
     out = []
-    for lo, hi in _code_spans(image, func):
+    for lo, hi in image.code_spans(func):
         data = image.read(lo, hi - lo)
         if data is None:
             unknown.append((lo, "function bytes are not in a loaded section"))
