@@ -32,6 +32,8 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationSection
 from elftools.elf.sections import SymbolTableSection
 
+from fwharden.harden.elf.lines import DWARF_ERRORS
+
 RULE = "uninstalled-handler"
 TITLE = "handler never installed"
 REASON = ("a function named like an interrupt handler matches no vector of the table and "
@@ -158,7 +160,9 @@ def dwarf_functions(path: Path) -> list[DwarfFunction]:
             dwarf = elf.get_dwarf_info()
             for unit in dwarf.iter_CUs():
                 top = unit.get_top_DIE()
-                program = dwarf.line_program_for_CU(unit)
+                # No .debug_line (objcopy --remove-section): names still count, files do not.
+                program = (dwarf.line_program_for_CU(unit)
+                           if dwarf.debug_line_sec is not None else None)
                 for die in top.iter_children():
                     if die.tag != "DW_TAG_subprogram":
                         continue
@@ -172,7 +176,7 @@ def dwarf_functions(path: Path) -> list[DwarfFunction]:
                     file = _decl_file(program, attrs, unit["version"])
                     line = attrs["DW_AT_decl_line"].value if "DW_AT_decl_line" in attrs else None
                     out.append(DwarfFunction(name, file, line, params))
-    except (OSError, ELFError, struct.error, KeyError, IndexError, AttributeError):
+    except (OSError, ELFError, struct.error, *DWARF_ERRORS):
         return out  # partial or odd DWARF: what was read stands, the symbol table still counts
     return out
 
