@@ -274,7 +274,7 @@ def firmware(env, project_file: str = "firmware.toml", build_dir: str | None = N
     from fwharden.scons import flash
     flash.declare(env, profile, elf, manifest)
     env["_FWH_STEP"].total += step.count
-    _pin_cache_dir(env)
+    _pin_cache_dir(env, args.get("cache_dir") or os.environ.get("FWH_CACHE_DIR"))
     if env.GetOption("clean"):
         # `scons -c` removes files; the directories they leave behind go after it.
         atexit.register(_remove_empty_dirs, board_dir)
@@ -283,7 +283,7 @@ def firmware(env, project_file: str = "firmware.toml", build_dir: str | None = N
     return targets
 
 
-def _pin_cache_dir(env) -> None:
+def _pin_cache_dir(env, requested: str | None) -> None:
     """Decide this environment's CacheDir now, in the main thread, as the SConstruct set it.
 
     NOTE: an environment without a CacheDir of its own asks SCons's DefaultEnvironment,
@@ -292,11 +292,13 @@ def _pin_cache_dir(env) -> None:
     environment's own `env.CacheDir(path)`, else the global `CacheDir(path)` the SConstruct
     called (it lives on the DefaultEnvironment, which then exists), else no cache. A
     CacheDir set after `env.Firmware()` on the environment still wins; a global one set
-    after it is not seen, so set it before."""
+    after it is not seen, so set it before. Only then does `requested` count: the
+    `cache_dir=PATH` argument or `$FWH_CACHE_DIR`, which the user asked for by name."""
     if "_CacheDir_path" in vars(env):
         return
     default = SCons.Defaults._default_env  # read, never created here
-    env.CacheDir(getattr(default, "_CacheDir_path", None) if default is not None else None)
+    chosen = getattr(default, "_CacheDir_path", None) if default is not None else None
+    env.CacheDir(chosen or requested or None)
 
 
 def _clean_without_project(env, path: Path, args: Mapping[str, str], build_dir: str | None,

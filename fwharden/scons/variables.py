@@ -59,6 +59,9 @@ ARGUMENTS: tuple[Argument, ...] = (
     Argument("print_stacks", "FWH_TINYGO_PRINT_STACKS", "0|1",
              "TinyGo: print goroutine stack sizes", "0"),
     Argument("tags", "FWH_TINYGO_TAGS", "T1,T2", "TinyGo: build tags", "none"),
+    Argument("cache_dir", "FWH_CACHE_DIR", "PATH",
+             "shared build cache (SCons CacheDir), e.g. on CI storage; a CacheDir the "
+             "SConstruct sets wins", "$FWH_CACHE_DIR from the environment, else none"),
 )
 
 # Defaults that are not a value of their own ("from firmware.toml") are stored as "".

@@ -50,3 +50,18 @@ def test_second_checkout_builds_from_the_cache(tmp_path: Path) -> None:
     kept, restored = _outputs(first), _outputs(second)
     assert any(p.suffix == ".su" for p in kept) and Path("firmware.map") in kept
     assert restored == kept
+
+
+def test_cache_dir_argument_and_environment_turn_the_cache_on(tmp_path: Path) -> None:
+    """No SConstruct change: `scons cache_dir=PATH`, or $FWH_CACHE_DIR, is the user's ask."""
+    cache = tmp_path / "cache"
+    first = copy_project(EXAMPLE, tmp_path / "a" / "demo")
+    one = scons(first, f"board={BOARD}", f"cache_dir={cache}")
+    assert "CC " in one.stdout and any(cache.iterdir()), one.stdout
+    second = copy_project(EXAMPLE, tmp_path / "b" / "elsewhere")
+    two = scons(second, f"board={BOARD}", env={**os.environ, "FWH_CACHE_DIR": str(cache)})
+    assert "CC " not in two.stdout and "LD " not in two.stdout, two.stdout
+    assert _outputs(second) == _outputs(first)
+    third = copy_project(EXAMPLE, tmp_path / "c" / "nocache")
+    env = {k: v for k, v in os.environ.items() if k != "FWH_CACHE_DIR"}
+    assert "CC " in scons(third, f"board={BOARD}", env=env).stdout  # no cache unless asked
