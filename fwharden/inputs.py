@@ -98,3 +98,15 @@ def printable(text: str | bytes, limit: int = 80) -> str:
         text = text.decode("utf-8", "backslashreplace")
     shown = one_line(text.encode("ascii", "backslashreplace").decode("ascii"))
     return shown if len(shown) <= limit else shown[:limit] + "..."
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 64 KiB blocks: the manifest records it and the flash gate
+    compares it, so both must hash the same way."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -9,19 +9,12 @@ not older than the ELF. Anything else is refused before any probe is touched.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
+from fwharden.inputs import file_sha256
+
 from .errors import FlashError
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read_json(path: Path) -> dict:
@@ -46,7 +39,7 @@ def check_verified(elf: Path, board: str | None = None) -> str:
         if entry is None:
             raise FlashError(f"{elf}: {manifest} does not list {elf.name}; fix: flash the "
                              "firmware.elf the build wrote, or rebuild")
-        if entry.get("sha256") != _sha256(elf):
+        if entry.get("sha256") != file_sha256(elf):
             raise FlashError(f"{elf}: changed since {manifest} was written (sha256 differs), "
                              "so verify's verdict is not about this file; fix: rebuild with scons")
         built_for = data.get("board", {}).get("name")

@@ -155,13 +155,13 @@ def reject_firmware(build_dir: Path) -> list[Path]:
 
 def manifest_matches(build_dir: Path) -> bool:
     """True when manifest.json lists exactly the files beside it (size and SHA-256)."""
-    from fwharden.harden.report.manifest import sha256_file
+    from fwharden.inputs import file_sha256
     try:
         data = json.loads((build_dir / MANIFEST).read_text())
         for item in data["artifacts"]:
             path = build_dir / item["path"]
             if not path.is_file() or path.stat().st_size != item["size"] or \
-                    sha256_file(path) != item["sha256"]:
+                    file_sha256(path) != item["sha256"]:
                 return False
     except (OSError, ValueError, KeyError, TypeError):
         return False

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fwharden import __version__
+from fwharden.inputs import file_sha256
 
 SCHEMA_ID = "https://fwharden.dev/schemas/manifest-1.json"
 SCHEMA_VERSION = 1
@@ -44,14 +45,6 @@ class ManifestInputs:
     memory: tuple[dict[str, Any], ...]      # per-region use
     stacks: tuple[dict[str, Any], ...]      # from the stack map
     source_date_epoch: str | None = None
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def digest_of(data: Any) -> str:
@@ -85,10 +78,10 @@ def build_manifest(inputs: ManifestInputs) -> dict[str, Any]:
                                 for name, line in inputs.tool_versions]},
         "flags": {"cflags": flags(inputs.cflags), "defines": list(inputs.defines),
                   "ldflags": flags(inputs.ldflags), "libs": flags(inputs.libs)},
-        "sources": sorted(({"path": rel(p), "sha256": sha256_file(p)} for p in inputs.sources),
+        "sources": sorted(({"path": rel(p), "sha256": file_sha256(p)} for p in inputs.sources),
                           key=lambda s: s["path"]),
         "artifacts": sorted(({"path": p.name, "size": p.stat().st_size,
-                              "sha256": sha256_file(p)} for p in inputs.artifacts),
+                              "sha256": file_sha256(p)} for p in inputs.artifacts),
                             key=lambda a: a["path"]),
         "memory": list(inputs.memory),
         "stacks": list(inputs.stacks),
