@@ -54,6 +54,9 @@ class Makefile:
     # leave them alone unless written with `override` (GNU make manual 6.7).
     command_line: frozenset[str] = frozenset()
     files_read: int = 0
+    # `vpath PATTERN DIRS` directives in the order read: (pattern, unexpanded dirs, file:line).
+    # Hand-written Makefiles list bare file names and let make find them this way.
+    vpaths: list[tuple[str, str, str]] = field(default_factory=list)
     _steps: int = 0
     _seen_warnings: set[str] = field(default_factory=set, repr=False)
     _dropped_warnings: int = 0
@@ -344,6 +347,9 @@ def _read_into(makefile: Makefile, path: Path, text: str, including: tuple[Path,
         if line.startswith(("include ", "-include ", "sinclude ")):
             _include(makefile, path, line, where, including)
             continue
+        if line == "vpath" or line.startswith(("vpath ", "vpath\t")):
+            _vpath(makefile, " ".join(line[5:].split()), where)
+            continue
         match = _ASSIGN.match(line)
         if match and not (match.group(4) == "=" and line.split("=", 1)[0].rstrip().endswith(":")):
             name, operator, value = match.group(3), match.group(4), match.group(5)
@@ -351,6 +357,47 @@ def _read_into(makefile: Makefile, path: Path, text: str, including: tuple[Path,
                 _assign(makefile, name, operator, value.strip(), where)
             continue
         # A rule (target: prerequisites) or a directive we do not need.
+
+
+def _vpath(makefile: Makefile, argument: str, where: str) -> None:
+    """`vpath PATTERN DIRS` adds a search path, `vpath PATTERN` clears that pattern's,
+    `vpath` alone clears all (GNU make manual 4.4.2). The directories are expanded only when
+    a source is not found as written: CubeMX's `vpath %.c $(sort $(dir $(C_SOURCES)))` uses
+    functions this reader does not evaluate, and its sources never need it."""
+    pattern, _, directories = argument.partition(" ")
+    if not pattern:
+        makefile.vpaths.clear()
+    elif not directories.strip():
+        makefile.vpaths[:] = [v for v in makefile.vpaths if v[0] != pattern]
+    else:
+        makefile.vpaths.append((pattern, directories.strip(), where))
+
+
+def search_directories(makefile: Makefile, name: str) -> list[str]:
+    """The directories make would search for a prerequisite `name` not found as written:
+    each matching `vpath` pattern's, in order, then `VPATH` (GNU make manual 4.4)."""
+    found: list[str] = []
+    for pattern, directories, where in makefile.vpaths:
+        if not _pattern_matches(pattern, name):
+            continue
+        try:
+            words = makefile.expand(directories).split()
+        except Unknown as exc:
+            makefile.warn(f"{where}: vpath {printable(pattern)}: cannot evaluate ({exc}); "
+                          "not searched")
+            continue
+        found += [d for word in words for d in word.split(":") if d]
+    found += [d for word in makefile.words("VPATH") for d in word.split(":") if d]
+    return list(dict.fromkeys(found))
+
+
+def _pattern_matches(pattern: str, name: str) -> bool:
+    """make's `%` pattern: one `%` matches any run of characters; without one, equality."""
+    prefix, percent, suffix = pattern.partition("%")
+    if not percent:
+        return pattern == name
+    return len(name) >= len(prefix) + len(suffix) and name.startswith(prefix) \
+        and name.endswith(suffix)
 
 
 def _assign(makefile: Makefile, name: str, operator: str, value: str, where: str) -> None:

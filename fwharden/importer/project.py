@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from fwharden.board_profiles import ConfigError, list_boards, load_profile
 from fwharden.inputs import printable
 
 from .generated import plan_generated
-from .makefile import MakefileError, read_makefile
+from .makefile import MakefileError, read_makefile, search_directories
 
 _MCU_DEFINE = re.compile(r"^-D(STM32[A-Z]\d{3})[A-Za-z0-9]*$")
 _OPT = re.compile(r"^-O([0123sgz])$")
@@ -90,6 +90,25 @@ def _mcu_board(makefile) -> tuple[str | None, str]:
     return None, "C_DEFS"
 
 
+def _located(path: Path, makefile, source_vars: list[str], source: str, at,
+             warnings: list[str]) -> str:
+    """`source` as the project's directory holds it: as written, else where make's `vpath`
+    and `VPATH` search finds it (a hand-written `C_SOURCES = main.c uart.c` with
+    `VPATH = src:drivers`); a file found nowhere is kept and warned about."""
+    if (path.parent / source).is_file():
+        return source
+    for directory in search_directories(makefile, source):
+        candidate = PurePosixPath(directory) / source
+        if (path.parent / candidate).is_file():
+            return candidate.as_posix()
+    variable = next(v for v in source_vars if source in makefile.words(v))
+    searched = search_directories(makefile, source)
+    warnings.append(f"{at(variable)}: source {printable(source)} does not exist"
+                    + (f" (nor under vpath/VPATH {', '.join(map(printable, searched))})"
+                       if searched else "") + "; kept in the list")
+    return source
+
+
 def _size_text(value: int) -> str:
     return f"{value // 1024}K" if value % 1024 == 0 else f"0x{value:x}"
 
@@ -134,11 +153,8 @@ def import_makefile(path: Path, board: str | None = None, linker: str = "vendor"
                           "list the sources in C_SOURCES" + (
                               f" (this Makefile has {', '.join(candidates[:6])})"
                               if candidates else ""))
-    for source in sources:
-        if not (path.parent / source).is_file():
-            variable = next(v for v in source_vars if source in makefile.words(v))
-            warnings.append(f"{at(variable)}: source {printable(source)} does not exist; "
-                            "kept in the list")
+    sources = [_located(path, makefile, source_vars, source, at, warnings)
+               for source in sources]
     includes = _strip(_shell_words(makefile.words("C_INCLUDES")), "-I")
     defines = _strip(_shell_words(c_defs), "-D")
     opt_words = makefile.words("OPT")
