@@ -11,6 +11,7 @@ and chapter 16 "C" extension; privileged spec 1.12 for MRET and the CSRs).
 - SP: ADDI / C.ADDI / C.ADDI16SP on sp allocate and release; sp restored from a frame
   pointer (ADDI s0, sp, imm ... ADDI sp, s0, -imm) is followed; CSRRW sp, mscratch, sp is
   the switch to the interrupt stack; any other write to sp makes the frame dynamic.
+- A store below sp without moving it (`sw t0, -4(sp)`) is stack use: the frame holds it.
 - CSRW mtvec / mtvt (0x307) with a known constant are recorded for the vector finder.
 """
 
@@ -36,6 +37,7 @@ _CALLER_SAVED = ("ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6",
 _NO_DEST = {"sw", "sh", "sb", "c.sw", "c.swsp", "fsw", "c.fsw", "c.fswsp", "fence", "fence.i",
             "ecall", "ebreak", "c.ebreak", "wfi", "nop", "c.nop", "csrw", "csrs", "csrc",
             "csrwi", "csrsi", "csrci"}
+_STORES = {"sw", "sh", "sb", "fsw", "fsd"}
 _OFFSET = re.compile(r"^(-?(?:0x[0-9a-f]+|\d+))\((\w+)\)$")
 # Capstone names mtvec but prints the CLIC's mtvt as a decimal CSR number (775).
 _CSR_NAMES = {"mtvec": "mtvec", "0x305": "mtvec", "773": "mtvec",
@@ -142,6 +144,12 @@ class _Rv32Walk:
             self.after_terminator = False
         ops_list = _operands(ops)
         dest = ops_list[0] if ops_list else ""
+        if mnem in _STORES and len(ops_list) == 2:
+            below = _OFFSET.match(ops_list[1])
+            if below and below.group(2) == "sp" and int(below.group(1), 0) < 0:
+                # `sw t0, -4(sp)` without lowering sp (a trap entry parking a register):
+                # the bytes below sp are in use, so the frame holds them.
+                self.frame = max(self.frame, self.depth - int(below.group(1), 0))
         self._stack(address, mnem, ops, ops_list, dest)
         self.frame = max(self.frame, self.depth)
         if self._control(address, mnem, ops_list, dest) or self._csr(address, mnem, ops_list,

@@ -10,6 +10,7 @@ needs:
 - SP: PUSH/STMDB SP!, VPUSH/VSTMDB SP!, SUB SP,#imm, STR Rt,[SP,#-imm]! allocate;
   the matching POP, VPOP, ADD SP, LDR Rt,[SP],#imm release. SP set from a frame pointer
   (MOV R7,SP ... MOV SP,R7) is followed; any other write to SP makes the frame dynamic.
+  STR Rt,[SP,#-imm] without write-back is stack use below SP: the frame holds it.
 Literal pools and jump tables are skipped by the $d mapping symbols (ELF for the Arm
 Architecture, 5.5.5); a TBB/TBH table without one is sized from its bounds check.
 An instruction capstone cannot decode is reported, never skipped silently.
@@ -329,6 +330,12 @@ class _ThumbWalk:
         elif (base in ("ldr", "ldrd") and "[sp]" in operands and operands[-1].startswith("#")
               and dest != "sp"):
             self.depth -= _imm(operands[-1]) or 0
+        elif base in ("str", "strd", "strb", "strh") and "[sp, #-" in ops:
+            # STR Rt, [SP, #-n] without write-back (T4, A7.7.158): the word lies n bytes
+            # below SP without SP moving (hand-written entry code parks a register there).
+            # Counted in the frame: an interrupt stacking its frame here would overwrite it,
+            # and the stack must hold it.
+            self.frame = max(self.frame, self.depth - (_imm(ops.split("[", 1)[1]) or 0))
         elif dest == "sp" and base not in ("cmp", "tst", "str", "strd", "stm"):
             self.dynamic_note = self.dynamic_note or f"SP written by '{mnem} {ops}' at 0x{address:08x}"
         if conditional and self.depth < before:
