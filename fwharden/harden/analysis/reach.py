@@ -147,3 +147,40 @@ def thread_recursion(graph: CallGraph, depths: Depths, start: int, name: str,
                 parent[edge.callee] = edge
                 queue.append(edge.callee)
     return out
+
+
+def thread_unproven(graph: CallGraph, frames: dict[int, FrameSize], start: int, name: str,
+                    severity: dict[str, Severity]) -> list[Finding]:
+    """Bytes the decoder could not read, and frames moved by a run-time amount, in code the
+    reset entry reaches: each leaves the thread stack's bound a minimum (`at_least`), and
+    the finding names the function and address, as in handler code. Forbidden calls are
+    fine in thread context and not judged here."""
+    parent: dict[int, Edge | None] = {start: None}
+    queue = deque([start])
+    out = []
+    while queue:
+        address = queue.popleft()
+        func = graph.function(address)
+        decoded = graph.decoded[address]
+        path: list[str] = []
+        node: int | None = address
+        while node is not None:
+            path.append(graph.function(node).name)
+            edge = parent[node]
+            node = edge.caller if edge else None
+        chain = tuple(reversed(path))
+        if decoded.frame_dynamic and not frames[address].exact:
+            out.append(make_finding("dynamic-stack", severity,
+                                    f"{func.name} (thread code): {decoded.frame_note}; the "
+                                    "thread stack's bound is a minimum",
+                                    root=name, path=chain, callee=func.name))
+        for where, what in decoded.unknown:
+            out.append(make_finding("undecodable", severity,
+                                    f"{func.name} (thread code): {what} at 0x{where:08x}; the "
+                                    "thread stack's bound is a minimum", root=name,
+                                    path=chain, callee=func.name, site=where))
+        for edge in graph.edges.get(address, []):
+            if edge.callee not in parent:
+                parent[edge.callee] = edge
+                queue.append(edge.callee)
+    return out

@@ -28,7 +28,7 @@ from fwharden.harden.analysis.installed import RunTime, runtime_roots
 from fwharden.harden.analysis.isa_check import check_isa
 from fwharden.harden.analysis.models import apply_models, argument_rules, unregistered_callbacks
 from fwharden.harden.analysis.policy import HardenPolicy, Severity
-from fwharden.harden.analysis.reach import root_findings, thread_recursion
+from fwharden.harden.analysis.reach import root_findings, thread_recursion, thread_unproven
 from fwharden.harden.analysis.roots import RUNTIME_VECTOR, Root, VectorTable, find_roots
 from fwharden.harden.analysis.rules import rule_set
 from fwharden.harden.analysis.stack_symbols import vendor_stack
@@ -142,6 +142,8 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     if table.thread is not None:
         findings.extend(thread_recursion(graph, depths, table.thread.function.address,
                                          table.thread.name, severity))
+        findings.extend(thread_unproven(graph, frames, table.thread.function.address,
+                                        table.thread.name, severity))
     # The allowed functions where a walk from an interrupt root stops (not those only
     # reached through another allowed one, like puts -> _puts_r).
     in_interrupts: set[int] = set()
