@@ -15,8 +15,10 @@ import subprocess
 from collections import deque
 from pathlib import Path
 
+import jsonschema
 import pytest
 from conftest import REPO, built_copy, fwharden
+from test_sarif import sarif_schema
 
 SOURCE = REPO / "tests" / "firmware" / "soundness"
 BOARD = "mps2-an386"
@@ -100,3 +102,16 @@ def test_measured_high_water_never_exceeds_the_static_bound(built) -> None:
         static, used = report[key]["worst_case"], int(measured[name])
         print(f"{name}: static {static} B ({report[key]['kind']}), measured {used} B")
         assert 0 < used <= static, f"{name}: measured {used} B > static {static} B"
+
+
+def test_sarif_results_of_one_site_point_at_each_other(built) -> None:
+    elf, report = built
+    log = json.loads((elf.parent / "findings.sarif").read_text())
+    jsonschema.Draft4Validator(sarif_schema()).validate(log)
+    stdio = [r for r in log["runs"][0]["results"] if r["ruleId"] == "stdio"]
+    roots = {f["root"] for f in report["findings"] if f["rule"] == "stdio"}
+    assert len(stdio) == len(roots) >= 3      # JSON and SARIF: one per root
+    for result in stdio:
+        own = result["message"]["text"].split(" reaches ")[0]
+        related = {loc["logicalLocations"][0]["name"] for loc in result["relatedLocations"]}
+        assert related == roots - {own}

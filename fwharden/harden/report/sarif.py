@@ -5,6 +5,10 @@ for the analysis's own rules, `analysis.rules` for forbidden calls, carried on e
 finding); results with a physical location always (see locations.py) and a logical one
 (the function, or the ELF for a whole-firmware finding). The fingerprint is stable
 across builds: rule, root, callee, path.
+
+One result per finding, so every root that reaches a forbidden call has its own (issue 11
+item 1); the results of one rule at one site reached from several roots point at each
+other with `relatedLocations` (SARIF 2.1.0 3.27.22), so a reader of one sees the others.
 """
 
 from __future__ import annotations
@@ -28,7 +32,11 @@ def to_sarif(result: VerifyResult, project: Project | None = None) -> dict[str, 
     project = project or Project(root=Path.cwd(), elf=Path(result.elf))
     rules: dict[str, dict[str, Any]] = {}
     results = []
-    for finding in result.findings:
+    groups: dict[tuple[str, str | None, int | None], list[int]] = {}
+    for index, finding in enumerate(result.findings):
+        if finding.root is not None and (finding.site is not None or finding.callee):
+            groups.setdefault((finding.rule, finding.callee, finding.site), []).append(index)
+    for index, finding in enumerate(result.findings):
         if finding.rule not in rules:
             rules[finding.rule] = {
                 "id": finding.rule,
@@ -49,7 +57,7 @@ def to_sarif(result: VerifyResult, project: Project | None = None) -> dict[str, 
         message = finding.message
         if finding.path:
             message += f" (path: {' -> '.join(finding.path)})"
-        results.append({
+        entry: dict[str, Any] = {
             "ruleId": finding.rule,
             "ruleIndex": list(rules).index(finding.rule),
             "level": _LEVEL.get(finding.severity, "warning"),
@@ -58,7 +66,12 @@ def to_sarif(result: VerifyResult, project: Project | None = None) -> dict[str, 
             "partialFingerprints": {
                 "fwharden/v1": f"{finding.rule}:{finding.root or ''}:{finding.callee or ''}:"
                                f"{'>'.join(finding.path)}"},
-        })
+        }
+        related = _related(result, project, groups.get(
+            (finding.rule, finding.callee, finding.site), []), index)
+        if related:
+            entry["relatedLocations"] = related
+        results.append(entry)
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -69,6 +82,28 @@ def to_sarif(result: VerifyResult, project: Project | None = None) -> dict[str, 
             "results": results,
         }],
     }
+
+
+def _related(result: VerifyResult, project: Project, group: list[int],
+             index: int) -> list[dict[str, Any]]:
+    """The other roots' results of the same rule and site, as related locations: each at
+    its own physical location, named by its root, with its path."""
+    related = []
+    roots = {result.findings[i].root for i in group}
+    if len(roots) < 2:
+        return []
+    for other in group:
+        if other == index or result.findings[other].root == result.findings[index].root:
+            continue
+        finding = result.findings[other]
+        related.append({
+            "id": len(related) + 1,
+            "message": {"text": f"the same {finding.rule} finding from root {finding.root}"
+                                f" (path: {' -> '.join(finding.path)})"},
+            "physicalLocation": physical_location(finding, project),
+            "logicalLocations": [{"name": finding.root, "kind": "function"}],
+        })
+    return related
 
 
 def sarif_text(log: dict[str, Any]) -> str:
