@@ -13,34 +13,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+# Only what every command needs is imported here: the error types main() turns into one
+# line, and argparse. Each command imports its own modules (pyelftools, capstone, LIEF,
+# TOML, the report writers) when it runs, so `fwharden --version` and a small verify do
+# not pay for all of them (issue 19: start-up was most of a small firmware's time).
+# tests/unit/test_imports.py holds this to account.
 from fwharden import __version__
 from fwharden.atomic import OutputError, write_atomically
-from fwharden.board_profiles import ConfigError, list_boards, load_profile
-from fwharden.board_profiles.describe import (
-    describe_boards,
-    describe_profile,
-    profile_summary,
-    profile_to_dict,
-)
-from fwharden.board_profiles.probe import describe_probe, probe_to_dict
-from fwharden.board_profiles.project import (
-    StackOverrides,
-    apply_stack_overrides,
-    load_project,
-)
-from fwharden.flash import FlashError
-from fwharden.harden.analysis.policy import HardenPolicy, should_fail
-from fwharden.harden.analysis.run import su_files_in, verify_elf
-from fwharden.harden.elf.image import load_image
+from fwharden.board_profiles.errors import ConfigError
+from fwharden.flash.errors import FlashError
 from fwharden.harden.errors import HardenError
-from fwharden.harden.faults.decode import decode_fault
-from fwharden.harden.faults.describe import describe_fault, fault_to_dict
-from fwharden.harden.report.json import json_text, to_json
-from fwharden.harden.report.locations import project_for
-from fwharden.harden.report.sarif import sarif_text, to_sarif
-from fwharden.harden.report.text import describe_report
-from fwharden.harden.report.usage import describe_usage, region_usage
-from fwharden.importer.project import import_makefile
 from fwharden.inputs import (
     RECORD_LIMIT,
     TEXT_LIMIT,
@@ -49,12 +31,8 @@ from fwharden.inputs import (
     read_bounded,
     read_stream_bounded,
 )
-from fwharden.linker import build_layout, render_linker_script, render_stackmap_reservation
-from fwharden.linker.describe import describe_layout, layout_to_dict
-from fwharden.runner import EXIT_TIMEOUT, RunError, run_firmware
-from fwharden.scaffold import SCONSTRUCT, init_project
-from fwharden.toolchain import ToolchainError, find_toolchain
-from fwharden.toolchain.tinygo import target_json, tinygo_board, tinygo_command
+from fwharden.runner import EXIT_TIMEOUT, RunError
+from fwharden.toolchain.errors import ToolchainError
 
 EXIT_BAD_INPUT = 2
 
@@ -74,12 +52,19 @@ class Writer:
 
 
 def cmd_boards(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.board_profiles import list_boards, load_profile
+    from fwharden.board_profiles.describe import describe_boards, profile_summary
     rows = [profile_summary(load_profile(name)) for name in list_boards()]
     out.emit(rows, describe_boards(rows))
     return 0
 
 
 def cmd_board_show(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.board_profiles import load_profile
+    from fwharden.board_profiles.describe import describe_profile, profile_to_dict
+    from fwharden.board_profiles.probe import describe_probe, probe_to_dict
+    from fwharden.linker import build_layout
+    from fwharden.linker.describe import describe_layout, layout_to_dict
     profile = load_profile(args.name)
     layout = build_layout(profile)
     data = {**profile_to_dict(profile), "layout": layout_to_dict(layout),
@@ -90,6 +75,9 @@ def cmd_board_show(args: argparse.Namespace, out: Writer) -> int:
 
 
 def cmd_linker_script(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.board_profiles import load_profile
+    from fwharden.board_profiles.project import StackOverrides, apply_stack_overrides
+    from fwharden.linker import build_layout, render_linker_script
     profile = load_profile(args.board)
     if args.layout:
         profile = apply_stack_overrides(profile, StackOverrides(layout=args.layout),
@@ -107,6 +95,8 @@ def write_output(name: str, text: str) -> None:
 
 
 def cmd_toolchains(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.board_profiles import load_profile
+    from fwharden.toolchain import find_toolchain
     profile = load_profile(args.board)
     rows = []
     for kind in ("gcc", "clang", "tinygo"):
@@ -135,6 +125,11 @@ def describe_toolchains(board: str, rows: list[dict[str, Any]]) -> str:
 
 
 def cmd_verify(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.board_profiles import load_profile
+    from fwharden.board_profiles.project import load_project
+    from fwharden.harden.analysis.policy import HardenPolicy, should_fail
+    from fwharden.harden.analysis.run import su_files_in, verify_elf
+    from fwharden.harden.report.text import describe_report
     profile = load_profile(args.board) if args.board else None
     policy = HardenPolicy()
     if args.config:
@@ -148,8 +143,11 @@ def cmd_verify(args: argparse.Namespace, out: Writer) -> int:
     su_files = [*(args.su or ()), *su_files_in(args.su_dir or ())]
     result = verify_elf(elf, profile, policy, su_files=su_files)
     if args.json:
+        from fwharden.harden.report.json import json_text, to_json
         write_output(args.json, json_text(to_json(result)))
     if args.sarif:
+        from fwharden.harden.report.locations import project_for
+        from fwharden.harden.report.sarif import sarif_text, to_sarif
         script = elf.parent / f"{profile.name}.ld" if profile is not None else None
         located = project_for(result, elf, Path(args.root),
                               script if script is not None and script.is_file() else None,
@@ -164,6 +162,8 @@ def cmd_verify(args: argparse.Namespace, out: Writer) -> int:
 
 
 def cmd_decode_fault(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.harden.faults.decode import decode_fault
+    from fwharden.harden.faults.describe import describe_fault, fault_to_dict
     limit = RECORD_LIMIT if args.record else TEXT_LIMIT
     try:
         data = (read_stream_bounded(sys.stdin.buffer, limit) if args.log == "-"
@@ -179,11 +179,16 @@ def cmd_decode_fault(args: argparse.Namespace, out: Writer) -> int:
 
 
 def cmd_run(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.board_profiles import load_profile
+    from fwharden.runner import run_firmware
     profile = load_profile(args.board)
     return run_firmware(profile, Path(args.elf), args.timeout)
 
 
 def cmd_size(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.board_profiles import load_profile
+    from fwharden.harden.elf.image import load_image
+    from fwharden.harden.report.usage import describe_usage, region_usage
     elf = Path(args.elf)
     board = args.board or _board_from_manifest(elf)
     image = load_image(elf)
@@ -237,6 +242,7 @@ def cmd_diff(args: argparse.Namespace, out: Writer) -> int:
 
 
 def cmd_completion(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.board_profiles import list_boards
     from fwharden.completion import bash_script, zsh_script
     make = bash_script if args.shell == "bash" else zsh_script
     sys.stdout.write(make(build_parser(), list_boards()))
@@ -244,6 +250,8 @@ def cmd_completion(args: argparse.Namespace, out: Writer) -> int:
 
 
 def cmd_import_makefile(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.importer.project import import_makefile
+    from fwharden.scaffold import SCONSTRUCT
     makefile = Path(args.makefile)
     overrides = {}
     for word in args.assignments:
@@ -276,6 +284,10 @@ def cmd_import_makefile(args: argparse.Namespace, out: Writer) -> int:
 
 
 def cmd_tinygo_target(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.board_profiles import load_profile
+    from fwharden.linker import build_layout, render_linker_script, render_stackmap_reservation
+    from fwharden.toolchain import find_toolchain
+    from fwharden.toolchain.tinygo import target_json, tinygo_board, tinygo_command
     profile = load_profile(args.board)
     board = tinygo_board(profile)  # a board TinyGo cannot build for is one line, nothing written
     layout = build_layout(profile)
@@ -303,6 +315,8 @@ def cmd_tinygo_target(args: argparse.Namespace, out: Writer) -> int:
 
 
 def cmd_init(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.board_profiles import load_profile
+    from fwharden.scaffold import init_project
     load_profile(args.board)  # fail early on an unknown board
     written = init_project(Path(args.directory), args.board)
     out.emit([str(p) for p in written],
@@ -312,6 +326,7 @@ def cmd_init(args: argparse.Namespace, out: Writer) -> int:
 
 
 def cmd_flash(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.board_profiles import load_profile
     from fwharden.flash.run import describe_flash, flash_firmware
     elf = Path(args.elf)
     board = args.board or _board_from_manifest(elf)
@@ -322,6 +337,7 @@ def cmd_flash(args: argparse.Namespace, out: Writer) -> int:
 
 
 def cmd_gdbinit(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.board_profiles import load_profile
     from fwharden.flash.gdbinit import write_debug_files
     elf = Path(args.elf)
     board = args.board or _board_from_manifest(elf)
@@ -333,6 +349,7 @@ def cmd_gdbinit(args: argparse.Namespace, out: Writer) -> int:
 
 
 def cmd_debug(args: argparse.Namespace, out: Writer) -> int:
+    from fwharden.board_profiles import load_profile
     from fwharden.flash.debug import debug_session
     elf = Path(args.elf)
     board = args.board or _board_from_manifest(elf)

@@ -12,9 +12,12 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from fwharden.board_profiles import ConfigError, Profile
+from fwharden.board_profiles.errors import ConfigError
+
+if TYPE_CHECKING:  # the CLI imports RunError for every command: no catalog model here
+    from fwharden.board_profiles import Profile
 
 EXIT_TIMEOUT = 124
 

@@ -1,11 +1,37 @@
 """The board catalog (`*.toml`, family defaults in `families/`) and the Profile model.
 
 Public surface: `load_profile`, `list_boards`, `Profile` and its parts, `ProfileError`.
+
+Names other than the errors are loaded on first use (PEP 562): every command of the CLI
+imports ConfigError, and only some read the catalog (TOML, the model, the policy).
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .errors import ConfigError, ProfileError, ProjectError
-from .loader import check_semantics, find_profile, list_boards, load_profile, profile_from_data
-from .model import Cpu, Interrupts, MemoryRegion, Placement, Profile, Protection, Qemu, StackPolicy
+
+if TYPE_CHECKING:
+    from .loader import check_semantics, find_profile, list_boards, load_profile, profile_from_data
+    from .model import (
+        Cpu,
+        Interrupts,
+        MemoryRegion,
+        Placement,
+        Profile,
+        Protection,
+        Qemu,
+        StackPolicy,
+    )
+
+_HOMES = {
+    **dict.fromkeys(("check_semantics", "find_profile", "list_boards", "load_profile",
+                     "profile_from_data"), "loader"),
+    **dict.fromkeys(("Cpu", "Interrupts", "MemoryRegion", "Placement", "Profile", "Protection",
+                     "Qemu", "StackPolicy"), "model"),
+}
 
 __all__ = [
     "ConfigError",
@@ -25,3 +51,16 @@ __all__ = [
     "load_profile",
     "profile_from_data",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

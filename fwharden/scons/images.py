@@ -13,15 +13,15 @@ from SCons.Action import Action
 from fwharden.atomic import write_atomically
 from fwharden.board_profiles import Profile
 from fwharden.flash.errors import FlashError
-from fwharden.flash.uf2 import loadable_bytes, to_uf2
-from fwharden.image.boot2 import Boot2Error, boot2_block, code_from_object, render_boot2_c
-from fwharden.image.esp import EspImageError, write_app_image
 from fwharden.linker.script import HEADER_LINE
 from fwharden.runtime import boot2_source
 
 
 def write_boot2_c(target, source, env) -> int:
     """SCons action: the assembled boot2 object -> fwh_boot2.c (padded, CRC appended)."""
+    # The ELF readers are imported by the actions that run, not when SConstruct reads
+    # this tool: a no-op rebuild never needs them (issue 19).
+    from fwharden.image.boot2 import Boot2Error, boot2_block, code_from_object, render_boot2_c
     try:
         block = boot2_block(code_from_object(Path(str(source[0]))))
     except Boot2Error as exc:
@@ -33,6 +33,7 @@ def write_boot2_c(target, source, env) -> int:
 
 def write_uf2(target, source, env) -> int:
     """SCons action: firmware.elf -> firmware.uf2 (one block per 256-byte flash page)."""
+    from fwharden.flash.uf2 import loadable_bytes, to_uf2
     try:
         data = to_uf2(loadable_bytes(Path(str(source[0]))), env["FWH_UF2_FAMILY"])
     except FlashError as exc:
@@ -67,6 +68,7 @@ def image_artifacts(env, profile: Profile, elf, rel_build: str) -> list:
 def write_esp_image(target, source, env) -> int:
     """SCons action: firmware.elf -> firmware.bin as Espressif's app image (via a
     temporary name, so a failed esptool run leaves no firmware.bin)."""
+    from fwharden.image.esp import EspImageError, write_app_image
     out = Path(str(target[0]))
     temporary = out.with_name(out.name + ".tmp")
     try:
