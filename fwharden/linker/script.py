@@ -193,7 +193,7 @@ def _sections(layout: Layout, tinygo: bool = False) -> str:
             "  {",
         ]
     else:
-        out += _boot2(layout)
+        out += _boot2(layout, tinygo)
         out += [
             f"  /* == Vector table: at the boot address, aligned to {p.vector_align} for VTOR == */",
             f"  .isr_vector {_hex(p.placement.boot_address)} :",
@@ -338,13 +338,25 @@ def _sections(layout: Layout, tinygo: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-def _boot2(layout: Layout) -> list[str]:
+def _boot2(layout: Layout, tinygo: bool = False) -> list[str]:
     """The second-stage boot the boot ROM loads from the start of the boot region (RP2040:
-    256 bytes with their CRC32, datasheet 2.8.1.3; the build generates fwh_boot2.c)."""
+    256 bytes with their CRC32, datasheet 2.8.1.3; the build generates fwh_boot2.c).
+
+    TinyGo's boot2 (targets/rp2040-boot-stage2.S) is the code alone: its targets/rp2040.ld
+    pads it to 252 bytes and reserves the CRC word with LONG(0), which TinyGo's builder
+    fills in after the link (builder/build.go patchRP2040BootCRC, "rp2040-boot-patch"
+    in the target); it fails the build unless .boot2 is exactly 256 bytes. Same here."""
     p = layout.profile
     if not p.placement.boot2:
         return []
     boot = layout.memory_name(p.placement.boot)
+    size = p.placement.boot_address - p.region(p.placement.boot).origin
+    crc = [
+        "    /* TinyGo's boot2 is its code only: pad it, then the CRC word TinyGo's builder",
+        "       writes after the link (rp2040-boot-patch) */",
+        f"    . = __fwh_boot2_start + {size - 4};",
+        "    LONG(0)",
+    ] if tinygo else []
     return [
         f"  /* == {p.placement.boot2} boot2: the boot ROM checks its CRC and runs it; it",
         f"        vectors through the table at {_hex(p.placement.boot_address)} == */",
@@ -352,8 +364,9 @@ def _boot2(layout: Layout) -> list[str]:
         "  {",
         "    __fwh_boot2_start = .;",
         "    KEEP(*(.boot2))",
+        *crc,
         "    __fwh_boot2_end = .;",
-        f"  }} > {boot}",
+        f"  }} > {boot}" + (" = 0x0" if tinygo else ""),
         "",
     ]
 
@@ -431,9 +444,11 @@ def _asserts(layout: Layout, tinygo: bool = False, vector_entries: int | None = 
                      '"BUG(fwharden): vector table not at the boot address");')
     if p.placement.boot2:
         size = p.placement.boot_address - p.region(p.placement.boot).origin
+        fix = ("link TinyGo's boot2 (the board's extra-files) and no other .boot2" if tinygo
+               else "link the fwh_boot2.c the build generates and no other .boot2")
         lines.append(f"ASSERT(__fwh_boot2_end - __fwh_boot2_start == {size}, "
                      f'"ERROR(fwharden): the {p.placement.boot2} boot2 is not {size} bytes; '
-                     'fix: link the fwh_boot2.c the build generates and no other .boot2");')
+                     f'fix: {fix}");')
     for block in layout.stacks:
         n = block.name
         lines += [
