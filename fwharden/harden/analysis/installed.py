@@ -12,14 +12,33 @@ never silence.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from fwharden.harden.analysis.callgraph import CallGraph
 from fwharden.harden.analysis.roots import table_length
 from fwharden.harden.elf.image import Function, Image
 from fwharden.harden.isa.installs import Install, Scan, may_install, refers_to, scan
+from fwharden.harden.isa.rv32 import decode_riscv
+from fwharden.harden.isa.thumb import decode_arm
 
 MAX_VECTORS = 16 + 496   # ARMv7-M/ARMv8-M: the longest table a RAM copy can be
+
+# pico-sdk's shared IRQ handlers (src/rp2_common/hardware_irq/irq.c, irq_handler_chain.S):
+# irq_add_shared_handler(num, handler, order_priority) writes a trampoline slot into
+# irq_handler_chain_slots (RAM) and stores the slot's address, taken from a free list, into
+# the RAM vector table. The hardware enters the slot, which runs irq_handler_chain_first_slot
+# (`push {r0, lr}`, RISC-V `cm.push {ra}, -16`) and calls each handler of the chain in turn.
+# The stored value is not a constant and not code the ELF holds, so it is not followed: the
+# handler argument is, and the handler is the root. irq_remove_handler stores only a slot
+# of a chain already built, or __unhandled_user_irq: nothing new can be entered.
+CHAIN_INSTALLERS = {"irq_add_shared_handler": (0, 1)}   # name -> (IRQ argument, handler argument)
+CHAIN_MAINTAINERS = ("irq_remove_handler",)
+CHAIN_ENTRY = "irq_handler_chain_first_slot"
+CHAIN_ENTRY_END = "irq_handler_chain_remove_tail"
+# What the chain entry holds on the stack while a handler runs, when the ELF does not let
+# its code be read (irq_handler_chain.S: push {r0, lr} = 8 B; cm.push {ra}, -16 = 16 B).
+CHAIN_FRAME = {"arm": 8, "riscv": 16}
 
 
 @dataclass(frozen=True)
@@ -29,6 +48,8 @@ class Installed:
     function: Function
     how: str
     trap_entry: bool = False
+    chained: bool = False      # entered through pico-sdk's shared-handler chain
+    irq: int | None = None     # the IRQ number the code gives with it, when a constant
 
 
 @dataclass(frozen=True)
@@ -64,6 +85,10 @@ def runtime_roots(image: Image, graph: CallGraph, boot_entries: int = MAX_VECTOR
     # its initialisers through pointer arrays (pico-sdk's runtime_init walks
     # __preinit_array), so code that installs a vector is often not reachable by direct
     # calls. The byte test keeps this cheap.
+    for name, (_irq, handler) in CHAIN_INSTALLERS.items():
+        func = image.function_named(name)
+        if func is not None:
+            pending.append((func.address, "chained", handler, func.address))
     for func in image.functions:
         if not may_install(image, func):
             continue
@@ -120,8 +145,44 @@ def runtime_roots(image: Image, graph: CallGraph, boot_entries: int = MAX_VECTOR
     roots: dict[int, Installed] = {}
     for install, where in resolved:
         for found in _handlers(image, install, where, notes):
+            if found.chained:
+                found = dataclasses.replace(found, irq=_chain_irq(image, scanned, install))
             roots.setdefault(found.function.address, found)
-    return RunTime(tuple(roots.values()), tuple(problems), tuple(notes))
+    kept = [p for p in problems if p.function not in (*CHAIN_INSTALLERS, *CHAIN_MAINTAINERS)]
+    for name in sorted({p.function for p in problems} - {p.function for p in kept}):
+        notes.append(f"{name}: its vector-table store is pico-sdk's shared-handler chain slot "
+                     "(irq_handler_chain_slots), not followed; the handlers given to "
+                     "irq_add_shared_handler are the roots")
+    return RunTime(tuple(roots.values()), tuple(kept), tuple(notes))
+
+
+def _chain_irq(image: Image, scanned, install: Install) -> int | None:
+    """The IRQ number at the call that added a handler to a chain, when a constant."""
+    caller = image.function_at(install.site)
+    if caller is None:
+        return None
+    irq_arg = CHAIN_INSTALLERS["irq_add_shared_handler"][0]
+    for call in scanned(caller.address).calls:
+        if call.site == install.site and irq_arg < len(call.args):
+            value = call.args[irq_arg]
+            return value[1] if value is not None and value[0] == "const" else None
+    return None
+
+
+def chain_frame(image: Image) -> int:
+    """Bytes pico-sdk's chain entry holds below every handler of a shared chain: its code
+    decoded when the ELF has it (a label in .data), else the figure of irq_handler_chain.S."""
+    start = image.symbols.get(CHAIN_ENTRY)
+    end = image.symbols.get(CHAIN_ENTRY_END)
+    if start is not None and end is not None and 0 < (end & ~1) - (start & ~1) <= 64:
+        lo = start & ~1
+        entry = Function(lo, (end & ~1) - lo, (CHAIN_ENTRY,), thumb=image.family == "arm")
+        # Decoded apart from the call graph: the label is in .data, no function of it.
+        decoded = (decode_arm(image, entry) if image.family == "arm"
+                   else decode_riscv(image, entry)[0])
+        if not decoded.unknown and decoded.frame:
+            return decoded.frame
+    return CHAIN_FRAME.get(image.family, 16)
 
 
 def _classify(graph: CallGraph, function: int, site: int, what: str, value, resolved,
@@ -138,6 +199,8 @@ def _classify(graph: CallGraph, function: int, site: int, what: str, value, reso
 _MESSAGES = {
     "vtor": "vector table moved at run time to an address the verifier cannot follow",
     "vector": "a vector is installed at run time with a handler the verifier cannot follow",
+    "chained": "a handler is added to a shared IRQ chain (irq_add_shared_handler) with a "
+               "value the verifier cannot follow",
     "mtvec": "mtvec written at run time with a value the verifier cannot follow",
     "mtvt": "mtvt (vector table) moved at run time to an address the verifier cannot follow",
 }
@@ -150,11 +213,14 @@ def _writable(image: Image, address: int) -> bool:
 
 def _handlers(image: Image, install: Install, where: str, notes: list[str]) -> list[Installed]:
     value = install.value[1]
-    if install.what == "vector":
+    if install.what in ("vector", "chained"):
         func = image.function_at(value & ~1 if image.family == "arm" else value)
         if func is None:
             notes.append(f"{where} installs 0x{value:08x} as a vector: not code; skipped")
             return []
+        if install.what == "chained":
+            return [Installed(func, f"added to a shared IRQ chain by irq_add_shared_handler "
+                                    f"from {where}", chained=True)]
         return [Installed(func, f"installed by {where}")]
     if install.what == "mtvec":
         func = image.function_at(value & ~3)

@@ -18,13 +18,18 @@ from typing import Literal
 
 from fwharden.board_profiles import Profile
 from fwharden.harden.analysis.arguments import constant_argument
-from fwharden.harden.analysis.bounds import compute_depths, function_frames, stack_switches
+from fwharden.harden.analysis.bounds import (
+    Bound,
+    compute_depths,
+    function_frames,
+    stack_switches,
+)
 from fwharden.harden.analysis.callgraph import CallGraph, Edge
 from fwharden.harden.analysis.context import FAULT_RELAXED, never_returns
 from fwharden.harden.analysis.findings import DEFAULT_SEVERITY, Finding, make_finding, sort_key
 from fwharden.harden.analysis.frames import FrameSize
 from fwharden.harden.analysis.indirect import address_taken, apply_handler_keys, unused_keys
-from fwharden.harden.analysis.installed import RunTime, runtime_roots
+from fwharden.harden.analysis.installed import RunTime, chain_frame, runtime_roots
 from fwharden.harden.analysis.isa_check import check_isa
 from fwharden.harden.analysis.models import apply_models, argument_rules, unregistered_callbacks
 from fwharden.harden.analysis.policy import HardenPolicy, Severity
@@ -110,6 +115,13 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
     depths = compute_depths(graph, frames, models.cycle_depth)
     placed = place_switches(image, graph, depths, stack_switches(graph, frames, depths),
                             [(r.name, r.function.address) for r in roots])
+    chained = {f.function.address for f in runtime.roots if f.chained}
+    if chained:
+        # A handler of pico-sdk's shared chain runs below the chain entry's frame.
+        below = Bound(chain_frame(image), "exact")
+        for root in roots:
+            if root.function.address in chained:
+                placed.extra[root.name] = placed.extra.get(root.name, Bound(0, "exact")).plus(below)
     severity: dict[str, Severity] = {**DEFAULT_SEVERITY, **dict(policy.severity)}
 
     findings = [make_finding("config", severity, message) for message in graph.config_errors]
@@ -322,7 +334,8 @@ def _add_runtime_roots(image: Image, graph: CallGraph, table: VectorTable,
             break
         for found in new:
             known.add(found.function.address)
-            roots.append(Root(found.function, (RUNTIME_VECTOR,),
+            irq = (16 + found.irq,) if found.irq is not None and image.family == "arm" else ()
+            roots.append(Root(found.function, (RUNTIME_VECTOR, *irq),
                               "trap-entry" if found.trap_entry else "handler"))
         graph.expand([found.function for found in new])
     return runtime

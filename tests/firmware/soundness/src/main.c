@@ -1,6 +1,8 @@
 /* Three roots reach printf through one shared error handler (only when g_fail is set,
- * which the run never does); a handler exists only in the RAM copy of the vector table;
- * every handler the run fires goes through deep_work, the deepest path the run drives.
+ * which the run never does); a handler exists only in the RAM copy of the vector table,
+ * another only in a pico-sdk-style shared chain slot (shared.c); a handler reaches malloc
+ * through code in RAM and long-branch veneers (ramfunc.c);
+ * the run fires every handler but UART1TX; the deepest path it drives is through deep_work.
  * NVIC: ARM DDI 0403E B3.4 (ISER 0xE000E100, ISPR 0xE000E200); SCB->VTOR 0xE000ED08. */
 #include <stdint.h>
 
@@ -10,9 +12,12 @@
 #define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
 #define NVIC_ISPR ((volatile uint32_t *)0xE000E200u)
 #define LATE_IRQ 2u
+#define CHAINED_IRQ 6u   /* GPIO0: its handler exists only in a shared chain slot */
+#define RAMFUNC_IRQ 7u   /* GPIO1_IRQHandler calls code in RAM through veneers */
 #define VECTORS (16u + 32u)
 
 int printf(const char *format, ...);
+void irq_add_shared_handler(unsigned num, void (*handler)(void), uint8_t order_priority);
 void *memcpy(void *to, const void *from, unsigned n);
 
 volatile int g_fail;
@@ -71,6 +76,13 @@ static void late_handler(void)
     g_count++;
 }
 
+/* Added at run time to a shared chain (shared.c); the chain's slot calls it. */
+static void chained_handler(void)
+{
+    g_sink += deep_work(3);
+    g_count++;
+}
+
 /* CMSIS NVIC_SetVector: the table is wherever VTOR points. */
 __attribute__((noinline)) void set_vector(uint32_t irq, void (*handler)(void))
 {
@@ -83,11 +95,15 @@ int main(void)
     memcpy(ram_vectors, __fwh_vectors_start, sizeof ram_vectors);
     VTOR = (uint32_t)ram_vectors;
     set_vector(LATE_IRQ, late_handler);
-    NVIC_ISER[0] = (1u << 0) | (1u << 1) | (1u << LATE_IRQ);
+    irq_add_shared_handler(CHAINED_IRQ, chained_handler, 0);
+    NVIC_ISER[0] = (1u << 0) | (1u << 1) | (1u << LATE_IRQ) | (1u << CHAINED_IRQ) |
+                   (1u << RAMFUNC_IRQ);
     NVIC_ISPR[0] = 1u << 0;
     NVIC_ISPR[0] = 1u << 1;
     NVIC_ISPR[0] = 1u << LATE_IRQ;
-    while (g_count < 3u) {
+    NVIC_ISPR[0] = 1u << CHAINED_IRQ;
+    NVIC_ISPR[0] = 1u << RAMFUNC_IRQ;
+    while (g_count < 5u) {
     }
     fwh_puts("high-water isr=");
     fwh_put_dec(fwh_stack_high_water(FWH_STACK_ISR));
