@@ -60,6 +60,9 @@ PROJECT_SCHEMA: dict[str, Any] = {
     },
     "stacks": _STACK_KEYS,
     "boards": Table({**_BUILD_KEYS, "stacks": _STACK_KEYS}),
+    "runtime": {
+        "irq_cycles": bool,   # time every handler with DWT CYCCNT / mcycle (cycles.c)
+    },
     "harden": {
         "fail_on": str,
         "thread_context": [str],
@@ -127,6 +130,7 @@ class Project:
     stacks: StackOverrides = StackOverrides()
     per_board: tuple[tuple[str, BuildSettings, StackOverrides], ...] = ()
     harden: HardenPolicy = HardenPolicy()
+    irq_cycles: bool = False      # [runtime] irq_cycles: the timing wrappers and counter
 
     @property
     def root(self) -> Path:
@@ -192,6 +196,7 @@ def project_from_data(data: Mapping[str, Any], path: Path) -> Project:
         stacks=_stack_overrides(data.get("stacks", {}), path, "stacks"),
         per_board=per_board,
         harden=harden_policy(data.get("harden", {}), path),
+        irq_cycles=data.get("runtime", {}).get("irq_cycles", False),
     )
 
 

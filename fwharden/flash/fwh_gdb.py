@@ -25,6 +25,10 @@ HEADER = struct.Struct("<IHHII")
 DESCRIPTOR = struct.Struct("<I8s9I")
 UNBOUNDED = 0xFFFFFFFF
 RECORD_MAGIC = 0x46574846
+CYCLES_MAGIC = 0x43485746     # "FWHC": the irq_cycles trailer after the descriptors
+CYCLES = struct.Struct("<IIII")
+COUNTERS = ("none", "dwt", "mcycle")
+VECTOR_TABLES = ("fwh_vector_table", "fwh_interrupt_table")
 
 
 def fwh_configure(elf: str, fwharden: list[str]) -> None:
@@ -55,6 +59,49 @@ def read_stackmap() -> tuple[int, int, int, list[tuple]]:
     body = _read(address + HEADER.size, count * DESCRIPTOR.size)
     return address, pattern, flags, [DESCRIPTOR.unpack_from(body, i * DESCRIPTOR.size)
                                      for i in range(count)]
+
+
+def read_cycles(address: int, count: int) -> tuple[int, int, int] | None:
+    """(counter word address, slots address, slot count) of an irq_cycles build."""
+    magic, counter, slots, slot_count = CYCLES.unpack(
+        _read(address + HEADER.size + count * DESCRIPTOR.size, CYCLES.size))
+    return (counter, slots, slot_count) if magic == CYCLES_MAGIC else None
+
+
+def _slot_handler(slot: int) -> str:
+    """The function the vector table's entry `slot` points at (the timing wrapper's name
+    without its prefix)."""
+    for table in VECTOR_TABLES:
+        try:
+            base = int(gdb.parse_and_eval(f"(unsigned int)&{table}"))
+        except gdb.error:
+            continue
+        word = struct.unpack("<I", _read(base + 4 * slot, 4))[0] & ~1
+        # The symbol table's name (a DWARF block can be a function inlined there).
+        found = gdb.execute(f"info symbol 0x{word:x}", to_string=True).split(" in section")
+        if len(found) == 2 and " + " not in found[0]:
+            return found[0].strip().removeprefix("fwh_timed_")
+        return f"0x{word:08x}"
+    return "?"
+
+
+def write_cycles(address: int, count: int) -> None:
+    """The per-handler maximum cycles of an irq_cycles build, after the stack table."""
+    found = read_cycles(address, count)
+    if found is None:
+        return
+    counter, slots, slot_count = found
+    kind = struct.unpack("<I", _read(counter, 4))[0]
+    name = COUNTERS[kind] if kind < len(COUNTERS) else f"unknown ({kind})"
+    values = struct.unpack(f"<{slot_count}I", _read(slots, 4 * slot_count))
+    ran = [(slot, value) for slot, value in enumerate(values) if value]
+    if kind == 0:
+        gdb.write("irq cycles: no cycle counter on this core (or QEMU): nothing timed\n")
+        return
+    gdb.write(f"irq cycles ({name}): {len(ran)} of {slot_count} slots ran\n")
+    gdb.write(f"{'slot':>5} {'handler':<32} {'max cycles':>12}\n")
+    for slot, value in ran:
+        gdb.write(f"{slot:>5} {_slot_handler(slot):<32} {value:>12}\n")
 
 
 def _bound(worst: int, flags: int, ident: int) -> str:
@@ -103,13 +150,14 @@ class FwhMap(gdb.Command):
 
 class FwhStacks(gdb.Command):
     """fwh-stacks: each stack's high-water mark (painted watermark) against verify's
-    static worst case from the stack map."""
+    static worst case from the stack map; in an irq_cycles build, then each handler's
+    maximum cycles."""
 
     def __init__(self) -> None:
         super().__init__("fwh-stacks", gdb.COMMAND_DATA)
 
     def invoke(self, argument: str, from_tty: bool) -> None:
-        _, pattern, flags, stacks = read_stackmap()
+        address, pattern, flags, stacks = read_stackmap()
         sp = int(gdb.parse_and_eval("(unsigned int)$sp"))
         gdb.write(f"{'stack':<8} {'high-water':>11} {'static worst case':>19} {'size':>6}  "
                   "verdict\n")
@@ -133,6 +181,7 @@ class FwhStacks(gdb.Command):
                 if base < sp <= base + size else ""
             gdb.write(f"{label:<8} {used:>9} B {_bound(worst, flags, ident):>19} "
                       f"{size:>6}  {verdict}{now}\n")
+        write_cycles(address, len(stacks))
         if _fault_recorded():
             gdb.write("note: a fault is recorded (fwh-fault); after an overflow the marks "
                       "include what the overflowing code and the exception entry wrote\n")

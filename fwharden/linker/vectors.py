@@ -57,7 +57,21 @@ def vector_entries(profile: Profile) -> list[str | None]:
     return [RISCV_CLINT.get(cause) for cause in range(profile.vector_count)]
 
 
-def render_vector_table(layout: Layout) -> str:
+# irq_cycles on Cortex-M: SysTick (15) and the IRQs are timed through a wrapper. SVCall
+# and PendSV are not (an RTOS switches context there and returns through EXC_RETURN in
+# LR, which a wrapper's call would replace), nor the fault handlers, whose reporter reads
+# EXC_RETURN to find the stacked frame, nor NMI.
+FIRST_TIMED_ARM = 15
+
+
+def timed_wrapper(handler: str) -> str:
+    """The name of the irq_cycles wrapper that the table holds instead of `handler`."""
+    return f"fwh_timed_{handler}"
+
+
+def render_vector_table(layout: Layout, irq_cycles: bool = False) -> str:
+    """The vector table source; with `irq_cycles`, timed slots point at wrappers that
+    count each run's cycles into slot = table index (runtime/common/cycles.c)."""
     profile = layout.profile
     entries = vector_entries(profile)
     handlers = sorted({h for h in entries if h and h != "Reset_Handler"})
@@ -86,6 +100,26 @@ def render_vector_table(layout: Layout) -> str:
             lines.append(f"void {handler}(void);  /* fwharden's fault reporter, or yours */")
         else:
             lines.append(f'void {handler}(void) __attribute__((weak, alias("Default_Handler")));')
+    first = 1 if arm else 0
+    timed: dict[int, str] = {}
+    if irq_cycles:
+        lines += ["", '#include "fwharden.h"', "",
+                  "/* irq_cycles: one slot per table entry (runtime/common/cycles.c). */",
+                  f"uint32_t fwh_irq_cycles_max[{profile.vector_count}];",
+                  f"const uint32_t fwh_irq_cycles_slots = {profile.vector_count}u;"]
+        if arm:
+            timed = {index: handler for index, handler in enumerate(entries, start=first)
+                     if handler and index >= FIRST_TIMED_ARM}
+        for index, handler in timed.items():
+            lines += ["",
+                      f"/* Slot {index}: {handler}'s own cycles. */",
+                      f"__attribute__((used)) static void {timed_wrapper(handler)}(void)",
+                      "{",
+                      "    struct fwh_irq_cycles_run run;",
+                      "    fwh_irq_cycles_begin(&run);",
+                      f"    {handler}();",
+                      f"    fwh_irq_cycles_end({index}u, &run);",
+                      "}"]
     table = "fwh_vector_table" if arm else "fwh_interrupt_table"
     lines += [
         "",
@@ -94,9 +128,9 @@ def render_vector_table(layout: Layout) -> str:
     ]
     if arm:
         lines.append("    (uintptr_t)&__fwh_isr_stack_end,  /* 0: initial SP = interrupt stack top */")
-    first = 1 if arm else 0
     for index, handler in enumerate(entries, start=first):
-        value = f"(uintptr_t){handler}" if handler else "0"
+        target = timed_wrapper(handler) if index in timed else handler
+        value = f"(uintptr_t){target}" if handler else "0"
         label = f"IRQ {index - 16}" if arm and index >= 16 else f"{index}"
         lines.append(f"    {value + ',':<40} /* {label} */")
     lines += [

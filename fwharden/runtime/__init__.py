@@ -12,9 +12,11 @@ RUNTIME_DIR = Path(__file__).resolve().parent
 
 _SOURCES = {
     "arm": ("common/init.c", "common/console.c", "common/stackmap.c", "common/init_runtime.c",
-            "common/fault_line.c", "common/handoff.c", "cortex_m/startup.c", "cortex_m/guard.c"),
+            "common/fault_line.c", "common/handoff.c", "common/cycles.c",
+            "cortex_m/startup.c", "cortex_m/guard.c"),
     "riscv": ("common/init.c", "common/console.c", "common/stackmap.c", "common/init_runtime.c",
-              "common/fault_line.c", "common/handoff.c", "riscv/start.S", "riscv/trap.c", "riscv/guard.c"),
+              "common/fault_line.c", "common/handoff.c", "common/cycles.c",
+              "riscv/start.S", "riscv/trap.c", "riscv/guard.c"),
 }
 
 

@@ -69,6 +69,26 @@ void fwh_exit(int status) __attribute__((noreturn));
 /* Called for an interrupt or exception nobody handles. */
 void fwh_unexpected_interrupt(void) __attribute__((noreturn));
 
+/* Interrupt durations (`[runtime] irq_cycles = true`; runtime/common/cycles.c). Slot n
+ * is vector table entry n (ARM: exception number, IRQ k = 16 + k; RISC-V: the cause) and
+ * holds the most cycles one run of its handler took, minus the cycles of timed handlers
+ * that preempted it; 0: never ran, or no cycle counter (fwh_irq_cycles_counter). */
+#define FWH_CYCLES_NONE 0u      /* no counter: ARMv6-M, QEMU's Cortex-M, or built without */
+#define FWH_CYCLES_DWT 1u       /* Cortex-M DWT_CYCCNT */
+#define FWH_CYCLES_MCYCLE 2u    /* RISC-V mcycle */
+extern uint32_t fwh_irq_cycles_counter;
+uint32_t fwh_irq_cycles(uint32_t slot);
+uint32_t fwh_irq_cycles_slot_count(void);
+/* One line, `irq-cycles counter=NAME slot=max ...` (only slots that ran). */
+void fwh_irq_cycles_print(void);
+/* What the wrappers call around a handler (generated code and the RISC-V dispatch). */
+struct fwh_irq_cycles_run {
+    uint32_t start;
+    uint32_t outer_not_mine;
+};
+void fwh_irq_cycles_begin(struct fwh_irq_cycles_run *run);
+void fwh_irq_cycles_end(uint32_t slot, const struct fwh_irq_cycles_run *run);
+
 /* Interrupt-to-thread hand-off: an atomic flag and an SPSC ring (fwh_handoff.h). */
 #include "fwh_handoff.h"
 

@@ -87,7 +87,7 @@ def select(project_file: Path, args: Mapping[str, str],
     if unknown:
         raise ConfigError("command line", unknown[0], "unknown argument",
                           f"use one of: {', '.join(KNOWN_ARGS)}")
-    for name in ("VERBOSE", "size", "print_stacks"):
+    for name in ("VERBOSE", "size", "print_stacks", "irq_cycles"):
         if name in args and is_true(args[name]) is None:
             raise ConfigError("command line", name, f"'{args[name]}' is not 0 or 1",
                               f"write {name}=1 or {name}=0")
@@ -119,10 +119,17 @@ def select(project_file: Path, args: Mapping[str, str],
             raise ConfigError("command line", "run_timeout",
                               f"'{args['run_timeout']}' is not a positive number of seconds",
                               "write e.g. run_timeout=60") from None
+    if "irq_cycles" in args:
+        project = dataclasses.replace(project, irq_cycles=bool(is_true(args["irq_cycles"])))
     toolchain = args.get("toolchain", project.toolchain)
     if toolchain not in ("gcc", "clang", "tinygo"):
         raise ConfigError("command line", "toolchain", f"'{toolchain}' is not supported",
                           "use toolchain=gcc, toolchain=clang or toolchain=tinygo")
+    if project.irq_cycles and (toolchain == "tinygo" or project.language == "go"
+                               or project.linker == "vendor"):
+        raise ConfigError(project.path, "runtime.irq_cycles", "needs fwharden's vector "
+                          "table and runtime (a C build with linker = \"generated\")",
+                          "remove irq_cycles, or build with irq_cycles=0")
     _check_names(project, profile)
     return Selection(project=project, profile=profile, toolchain=toolchain)
 
@@ -394,14 +401,15 @@ def _generated_build(env, step, project: Project, profile: Profile, settings, to
         return None
     _use_toolchain(env, tools, cflags=[*flags.cflags, *settings.cflags],
                    asflags=[*flags.asflags, *settings.asflags],
-                   defines=[*flags.defines, *settings.defines],
+                   defines=[*flags.defines, *(["FWH_IRQ_CYCLES=1"] if project.irq_cycles
+                                               else []), *settings.defines],
                    include_dirs=[str(root / d) for d in settings.include_dirs] + [
                        str(include_dir())],
                    linkflags=[*flags.ldflags, *settings.ldflags],
                    libs=[*flags.libs, *settings.libs])
     script_node = step(env.FwhLinkerScript(script, render_linker_script(layout)))
     vectors = step(env.FwhVectorTable(env.fs.File(f"{board_dir}/gen/fwh_vectors.c"),
-                                      render_vector_table(layout)))
+                                      render_vector_table(layout, project.irq_cycles)))
     obj_dir = board_dir / "obj"
     compiled, stack_usage = _compile_all(env, step, sources, root, obj_dir)
     # The project's objects, for the check that every handler it defines is installed.

@@ -67,11 +67,23 @@ class VectorTable:
     missing: bool = False        # no table/trap entry found: an error finding, not exit 2
 
 
+# The irq_cycles wrappers of fwharden's generated Cortex-M vector table
+# (linker/vectors.py timed_wrapper): `fwh_timed_<handler>` calls <handler>.
+TIMED_PREFIX = "fwh_timed_"
+
+
+def root_names(function: Function) -> tuple[str, ...]:
+    """A root's names, plus the handler a timing wrapper stands for, so [harden] keys that
+    name the handler (priorities, thread_context) still apply with irq_cycles on."""
+    wrapped = tuple(n[len(TIMED_PREFIX):] for n in function.names if n.startswith(TIMED_PREFIX))
+    return (*function.names, *wrapped)
+
+
 def find_roots(image: Image, profile: Profile | None,
                thread_context: tuple[str, ...] = ()) -> VectorTable:
     table = _arm_roots(image, profile) if image.family == "arm" else _riscv_roots(image, profile)
     if thread_context:
-        kept = tuple(r for r in table.roots if not set(r.function.names) & set(thread_context))
+        kept = tuple(r for r in table.roots if not set(root_names(r.function)) & set(thread_context))
         table = dataclasses.replace(table, roots=kept)
     return table
 

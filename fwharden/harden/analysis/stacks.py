@@ -26,7 +26,7 @@ from fwharden.harden.analysis.callgraph import CallGraph
 from fwharden.harden.analysis.findings import Finding, make_finding
 from fwharden.harden.analysis.frames import FrameSize
 from fwharden.harden.analysis.policy import HardenPolicy, Severity
-from fwharden.harden.analysis.roots import Root, RootKind, VectorTable, vector_label
+from fwharden.harden.analysis.roots import Root, RootKind, VectorTable, root_names, vector_label
 from fwharden.harden.analysis.stackswitch import SwitchResult
 from fwharden.harden.elf.image import Image
 from fwharden.harden.errors import HardenError
@@ -96,7 +96,7 @@ def interrupt_report(table: VectorTable, graph: CallGraph, depths: Depths,
         chain.append(PathStep(graph.function(edge.callee).name, frames[edge.callee].bytes))
     return InterruptReport(vectors=root.vectors,
                            labels=tuple(vector_label(table, i) for i in root.vectors),
-                           name=root.name, aliases=root.function.names[1:], address=address,
+                           name=root.name, aliases=root_names(root.function)[1:], address=address,
                            kind=root.kind, stack=stack, deepest=tuple(chain))
 
 

@@ -6,6 +6,12 @@ Format (little endian, version 1), mirrored by `runtime/fwharden.h`:
   per stack (48 bytes): id, name[8], base, size, guard base, guard size, watermark base,
            watermark size, static worst case (0xFFFFFFFF = unbounded), mirror slot, size
 
+  cycle slots (16 bytes, after the descriptors, only in an irq_cycles build): magic "FWHC",
+           the address of the counter-kind word (0 none, 1 DWT CYCCNT, 2 mcycle), the
+           address of the slot array (one u32 per vector table entry: the most cycles one
+           run of that handler took), the slot count. Readers of version 1 that do not
+           know it stop after the descriptors; the runtime uses its symbols directly.
+
 Every value is read from the linked ELF's own symbols (the ones the generated linker
 script exports), plus the worst cases `fwharden verify` found.
 
@@ -33,6 +39,9 @@ HEADER = struct.Struct("<IHHII")
 DESCRIPTOR = struct.Struct("<I8s9I")
 UNBOUNDED = 0xFFFFFFFF
 STACKS = (("isr", 0), ("thread", 1))
+CYCLES_MAGIC = 0x43485746  # "FWHC"
+CYCLES = struct.Struct("<IIII")
+COUNTERS = ("none", "dwt", "mcycle")   # fwh_irq_cycles_counter values (fwharden.h)
 SECTION = ".fwh_stackmap"
 
 
@@ -67,12 +76,41 @@ class StackEntry:
 
 
 @dataclass(frozen=True)
+class CycleSlots:
+    """Where an irq_cycles build keeps its per-handler maximum cycles (RAM addresses)."""
+
+    counter: int       # address of fwh_irq_cycles_counter (FWH_CYCLES_* kind)
+    slots: int         # address of fwh_irq_cycles_max[count]
+    count: int         # one slot per vector table entry
+
+
+@dataclass(frozen=True)
 class StackMap:
     """The decoded contents of `.fwh_stackmap`."""
 
     pattern: int                     # the watermark word the runtime paints
     flags: int                       # bit n: stack n's worst case is only a minimum
     entries: tuple[StackEntry, ...]
+    cycles: CycleSlots | None = None
+
+
+def cycle_slots(image: Image) -> CycleSlots | None:
+    """The irq_cycles slots of a build made with them (the symbols cycles.c and the
+    generated vector table define), else None."""
+    array = next((d for d in image.data_symbols if d.name == "fwh_irq_cycles_max"), None)
+    counter = image.symbols.get("fwh_irq_cycles_counter")
+    if array is None or counter is None or not array.size:
+        return None
+    return CycleSlots(counter=counter, slots=array.address, count=array.size // 4)
+
+
+def read_cycle_slots(cycles: CycleSlots, read) -> tuple[str, dict[int, int]]:
+    """(counter name, {slot: max cycles} for the slots that ran) from target memory;
+    `read(address, size)` returns the bytes there (a RAM dump, a debugger)."""
+    kind = struct.unpack("<I", read(cycles.counter, 4))[0]
+    values = struct.unpack(f"<{cycles.count}I", read(cycles.slots, 4 * cycles.count))
+    name = COUNTERS[kind] if kind < len(COUNTERS) else f"unknown ({kind})"
+    return name, {slot: value for slot, value in enumerate(values) if value}
 
 
 def stack_entries(image: Image) -> list[StackEntry]:
@@ -101,7 +139,7 @@ def stack_entries(image: Image) -> list[StackEntry]:
 
 
 def build_stackmap(entries: list[StackEntry], pattern: int, worst: dict[str, WorstCase],
-                   capacity: int) -> bytes:
+                   capacity: int, cycles: CycleSlots | None = None) -> bytes:
     """The section's new contents, zero-padded to `capacity` bytes."""
     flags = 0
     body = b""
@@ -114,6 +152,8 @@ def build_stackmap(entries: list[StackEntry], pattern: int, worst: dict[str, Wor
                                 entry.guard_base, entry.guard_size, entry.watermark_base,
                                 entry.watermark_size, value, entry.mirror, entry.mirror_size)
     content = HEADER.pack(MAGIC, VERSION, len(entries), pattern, flags) + body
+    if cycles is not None:
+        content += CYCLES.pack(CYCLES_MAGIC, cycles.counter, cycles.slots, cycles.count)
     if len(content) > capacity:
         raise HardenError(f"stack map needs {len(content)} bytes but {SECTION} has {capacity}")
     return content + bytes(capacity - len(content))
@@ -140,7 +180,7 @@ def patch_stackmap(source: Path, target: Path, image: Image,
     pattern = image.symbols.get("__fwh_watermark_pattern")
     if pattern is None:
         raise HardenError(f"{source}: symbol __fwh_watermark_pattern is missing")
-    content = build_stackmap(stack_entries(image), pattern, worst, size)
+    content = build_stackmap(stack_entries(image), pattern, worst, size, cycle_slots(image))
     original = source.read_bytes()
     patched = original[:offset] + content + original[offset + size:]
     write_atomically(target, patched, executable=True,
@@ -200,4 +240,10 @@ def parse_stackmap(data: bytes) -> StackMap:
         entries.append(StackEntry(id=ident, name=label, base=base, size=size, guard_base=guard,
                                   guard_size=guard_size, mirror=mirror, mirror_size=mirror_size,
                                   watermark_base=wbase, watermark_size=wsize, worst_case=bound))
-    return StackMap(pattern, flags, tuple(entries))
+    cycles = None
+    trailer = HEADER.size + count * DESCRIPTOR.size
+    if len(data) >= trailer + CYCLES.size:
+        magic, counter, slots, slot_count = CYCLES.unpack_from(data, trailer)
+        if magic == CYCLES_MAGIC:
+            cycles = CycleSlots(counter=counter, slots=slots, count=slot_count)
+    return StackMap(pattern, flags, tuple(entries), cycles)

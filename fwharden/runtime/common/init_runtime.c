@@ -33,6 +33,9 @@ void fwh_paint_stacks(void)
 
 void fwh_runtime_init(void)
 {
+#if defined(FWH_IRQ_CYCLES)
+    fwh_irq_cycles_init();  /* before any interrupt can be enabled; needs no stack map */
+#endif
     if (fwh_stack_count() == 0u) {
         return;  /* no stack map: built without the post-link step */
     }

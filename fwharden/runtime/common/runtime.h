@@ -16,6 +16,8 @@ uint32_t fwh_in_guard(uint32_t address);
 void fwh_guards_init(void);
 /* Paint, then arm the guards. Called once at reset, on the stack the reset code uses. */
 void fwh_runtime_init(void);
+/* Find the cycle counter for irq_cycles (cycles.c); a no-op when built without. */
+void fwh_irq_cycles_init(void);
 
 /* The FWH-FAULT line: `key=0x........` fields after a fixed prefix. */
 void fwh_fault_field(const char *key, uint32_t value);

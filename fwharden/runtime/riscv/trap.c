@@ -34,7 +34,15 @@ void fwh_trap_dispatch(uint32_t mcause, uint32_t mepc, uint32_t mtval)
     uint32_t cause = mcause & 0xFFFu;
     uint32_t count = (uint32_t)(__fwh_vectors_end - __fwh_vectors_start) / sizeof(uintptr_t);
     if (cause < count && fwh_interrupt_table[cause] != 0u) {
+#if defined(FWH_IRQ_CYCLES)
+        /* irq_cycles: the handler's own cycles into slot `cause` (common/cycles.c). */
+        struct fwh_irq_cycles_run run;
+        fwh_irq_cycles_begin(&run);
         ((void (*)(void))fwh_interrupt_table[cause])();
+        fwh_irq_cycles_end(cause, &run);
+#else
+        ((void (*)(void))fwh_interrupt_table[cause])();
+#endif
     } else {
         fwh_unexpected_interrupt();
     }
