@@ -7,7 +7,8 @@ decide which code the hardware enters after start-up:
   `irq_set_exclusive_handler` -> `set_raw_irq_handler_and_unlock`) installs one vector.
 - RISC-V (privileged spec 3.1.7; CLIC/ECLIC mtvt = CSR 0x307): a CSR write to mtvec/mtvt.
 The value installed is a constant, an argument of the function (then the callers give it:
-`CallArgs` records the argument registers at each direct call), or unknown. One linear pass
+`CallArgs` records the argument registers at each direct call; a -O0 spill to a stack slot
+and its reload are followed, on ARM and RISC-V), or unknown. One linear pass
 per function; at a branch target every register is forgotten, so a value is never taken
 from one path for another (unknown is reported, a wrong constant would be silence).
 """
@@ -366,6 +367,15 @@ def _step_riscv(func: Function, insn, regs: dict[str, Value], out: _Out) -> None
         if mnem in ("csrrw", "csrrs"):
             regs.pop(ops[0], None)
         return
+    if mnem in ("sw", "c.sw", "c.swsp") and len(ops) == 2:
+        slot = _rv_slot(ops[1])
+        if slot is not None:
+            # A -O0 spill (`sw a0, -20(s0)`): the value lives in the slot until loaded back.
+            if regs.get(ops[0]) is None:
+                regs.pop(slot, None)
+            else:
+                regs[slot] = regs[ops[0]]
+        return
     if not ops or mnem.startswith(("s", "c.s", "b", "c.b", "j", "c.j", "fs")) and \
             mnem not in ("sub", "sll", "slli", "srl", "srli", "sra", "srai", "slt", "sltu",
                          "c.sub", "c.slli", "c.srli", "c.srai", "sltiu", "slti", "seqz",
@@ -374,8 +384,22 @@ def _step_riscv(func: Function, insn, regs: dict[str, Value], out: _Out) -> None
     dest = ops[0]
     value = _rv_value(insn.address, mnem, ops, regs)
     regs.pop(dest, None)
+    if dest in _RV_FRAME_BASES:
+        # sp or the frame pointer moved: the slots named through it are not the same.
+        for key in [k for k in regs if k.startswith(f"[{dest},")]:
+            del regs[key]
     if value is not None and dest != "zero":
         regs[dest] = value
+
+
+_RV_FRAME_BASES = ("sp", "s0")
+_RV_MEM = re.compile(r"^(-?(?:0x[0-9a-f]+|\d+))\((sp|s0)\)$")
+
+
+def _rv_slot(operand: str) -> str | None:
+    """The stack slot `off(sp)` / `off(s0)` names, as a key of the register state."""
+    match = _RV_MEM.match(operand)
+    return None if match is None else f"[{match.group(2)},{int(match.group(1), 0)}]"
 
 
 def _rv_transfer(address: int, mnem: str, ops: list[str],
@@ -441,6 +465,9 @@ def _rv_value(address: int, mnem: str, ops: list[str], regs: dict[str, Value]) -
             return ("const", const(ops[1]) | (int(ops[2], 0) & 0xFFFFFFFF))
         if mnem in ("ori", "addi") and len(ops) == 3 and int(ops[2], 0) == 0:
             return regs.get(ops[1])
+        if mnem in ("lw", "c.lw", "c.lwsp") and len(ops) == 2:
+            slot = _rv_slot(ops[1])
+            return None if slot is None else regs.get(slot)
     except (ValueError, IndexError):
         return None
     return None
