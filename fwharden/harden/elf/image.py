@@ -131,6 +131,9 @@ class Image:
     raw: bytes = field(default=b"", repr=False)  # the file's bytes (for DWARF, read once)
     _starts: list[int] = field(default_factory=list, repr=False)
     _by_name: dict[str, Function] = field(default_factory=dict, repr=False)
+    # The image's one DWARF reader (elf/lines.py LineTable.of), made on first use: the line
+    # lookups and the uninstalled-handler scan share its parse.
+    _lines: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._starts = [f.address for f in self.functions]

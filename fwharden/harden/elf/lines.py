@@ -38,11 +38,48 @@ class LineTable:
         self._dwarf = None  # DWARFInfo, or False when the ELF has no line table
         self._keys: list[int] = []
         self._entries: list[tuple[int, int, int]] = []  # (start, end, unit offset), aranges
+        self._programs: dict[int, object] = {}
+        self._elf = None
+        self._info = None   # DWARFInfo, or False when the ELF has no DWARF
 
     @classmethod
     def of(cls, image: Image) -> LineTable:
-        """The line table of an already loaded image: its bytes are not read again."""
-        return cls(image.path, image.raw or None)
+        """The line table of an already loaded image: its bytes are not read again, and
+        every caller asking for the same image shares one table (one DWARF parse, each
+        unit's rows decoded once)."""
+        table = image._lines
+        if not isinstance(table, cls):
+            table = cls(image.path, image.raw or None)
+            image._lines = table
+        return table
+
+    def elf(self):
+        """The ELFFile over the file's bytes (parsed once; HardenError if it is none)."""
+        if self._elf is None:
+            self._elf = parse_elf(self.path, read_elf_bytes(self.path) if self._data is None
+                                  else self._data)
+        return self._elf
+
+    def dwarf(self):
+        """The DWARFInfo of the file, or None when it has none (a missing .debug_line
+        still gives one: its DIEs name functions). Debug sections are not relocated: a
+        linked firmware's hold final addresses; the .rel.debug_* a --emit-relocs link
+        keeps (TinyGo's, with R_ARM_NONE) are a record, not work left to do, and the
+        search for them walks every section header once per debug section. Raises
+        pyelftools' errors (DWARF_ERRORS) on damaged input, for the caller to judge."""
+        if self._info is None:
+            elf = self.elf()
+            self._info = (elf.get_dwarf_info(relocate_dwarf_sections=False)
+                          if elf.has_dwarf_info() else False)
+        return self._info or None
+
+    def program(self, unit):
+        """The line program of a compilation unit, parsed once per table."""
+        offset = unit.cu_offset
+        if offset not in self._programs:
+            dwarf = self.dwarf()
+            self._programs[offset] = None if dwarf is None else dwarf.line_program_for_CU(unit)
+        return self._programs[offset]
 
     def lookup(self, address: int) -> tuple[str, int] | None:
         """(file, line) of `address`; None where the ELF has no line table for it.
@@ -60,27 +97,21 @@ class LineTable:
         _, name, line = rows[index]
         return None if line == 0 else (name, line)
 
-    def _rows_for(self, address: int) -> list[tuple[int, str, int]]:
+    def _open(self) -> None:
         # One DWARFInfo over the file's bytes, its aranges read once and each unit's rows
         # decoded once: opening the file and building DWARFInfo per lookup cost ~100 ms.
         if self._dwarf is None:
-            elf = parse_elf(self.path, read_elf_bytes(self.path) if self._data is None
-                            else self._data)
-            if not elf.has_dwarf_info():
-                self._dwarf = False
-            else:
-                # A linked firmware's debug sections hold final addresses: the
-                # .rel.debug_* a --emit-relocs link keeps (TinyGo's, with R_ARM_NONE) are
-                # a record, not work left to do; the search for them walks every section
-                # header once per debug section.
-                self._dwarf = elf.get_dwarf_info(relocate_dwarf_sections=False)
-                if self._dwarf.debug_line_sec is None:  # objcopy --remove-section .debug_line
-                    self._dwarf = False
+            self._dwarf = self.dwarf() or False
+            if self._dwarf is not False and self._dwarf.debug_line_sec is None:
+                self._dwarf = False   # objcopy --remove-section .debug_line
             if self._dwarf is not False:
                 aranges = self._dwarf.get_aranges()
                 self._entries = sorted((e.begin_addr, e.begin_addr + e.length, e.info_offset)
                                        for e in (aranges.entries if aranges is not None else ()))
                 self._keys = [e[0] for e in self._entries]
+
+    def _rows_for(self, address: int) -> list[tuple[int, str, int]]:
+        self._open()
         if self._dwarf is False:
             return []
         dwarf = self._dwarf
@@ -88,16 +119,15 @@ class LineTable:
         if index >= 0 and self._entries[index][0] <= address < self._entries[index][1]:
             offset = self._entries[index][2]
             if offset not in self._units:
-                self._units[offset] = sorted(_unit_rows(dwarf, dwarf.get_CU_at(offset)))
+                self._units[offset] = sorted(_unit_rows(self.program(dwarf.get_CU_at(offset))))
             return self._units[offset]
         if self._all is None:
             self._all = sorted(row for unit in dwarf.iter_CUs()
-                               for row in _unit_rows(dwarf, unit))
+                               for row in _unit_rows(self.program(unit)))
         return self._all
 
 
-def _unit_rows(dwarf, unit) -> list[tuple[int, str, int]]:
-    program = dwarf.line_program_for_CU(unit)
+def _unit_rows(program) -> list[tuple[int, str, int]]:
     if program is None:
         return []
     version = program.header["version"]
