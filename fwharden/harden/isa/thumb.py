@@ -406,11 +406,22 @@ class _ThumbWalk:
             self.after_terminator = not conditional
             return True
         if base == "mov" and dest == "pc":
-            if operands[1] != "lr":
+            cases = _word_switch(self.image, self.tables.get(operands[1]), self.start, self.end)
+            if cases:
+                for target in cases:
+                    self.depth_at.setdefault(target, self.depth)
+            elif operands[1] != "lr":
                 self.calls.append(_indirect(self.image, address, "indirect-tail", operands[1], self.consts,
                                        self.tables, self.depth))
             self.after_terminator = not conditional
             return True
+        if base == "add" and dest == "pc" and not conditional:
+            cases = _byte_switch(self.image, address, self.start, self.end)
+            if cases:
+                for target in cases:
+                    self.depth_at.setdefault(target, self.depth)
+                self.after_terminator = True
+                return True
         if base in ("cmp", "cmp.w") and len(operands) == 2 and operands[1].startswith("#"):
             self.last_cmp[dest] = _imm(operands[1]) or 0
         if dest == "pc" or (base in ("ldm", "ldmia", "ldmdb", "ldmfd") and "pc" in ops):
@@ -624,6 +635,69 @@ def _load_pc(image: Image, address: int, operands: list[str], consts: dict[str, 
                                           f"dispatch table 0x{table:08x}"))
                 return
     calls.append(CallSite(address, "indirect-tail", (), depth))
+
+
+def _word_switch(image: Image, table: int | None, start: int, end: int) -> tuple[int, ...]:
+    """The cases of an ARMv6-M switch through a table of addresses inside the function:
+    LLVM's lowering without TBB (`lsls ri, #2; adr rb, table; ldr rx, [rb, ri]; mov pc,
+    rx`). The table has no symbol and no length, so it is read while its words are Thumb
+    addresses inside the function: a real entry always is (a case of this function), so
+    nothing is cut short, and a literal after the table that happens to look like one only
+    adds a path. Only a table in flash counts (RAM can change at run time)."""
+    section = None if table is None else image.section_at(table)
+    if section is None or section.writable or not start <= table < end:
+        return ()
+    cases = []
+    for address in range(table, end - 3, 4):
+        word = image.word(address)
+        if word is None or not word & 1 or not start <= word & ~1 < end:
+            break
+        cases.append(word & ~1)
+    return tuple(dict.fromkeys(cases))
+
+
+def _byte_switch(image: Image, address: int, start: int, end: int) -> tuple[int, ...]:
+    """The cases of LLVM's TBB/TBH lowering for ARMv6-M, which has neither (ARMAsmPrinter,
+    tTBB_JT/tTBH_JT), ending at the `add pc, rx` at `address`:
+
+        cmp rx, #n ; b<cond> ... ; [lsls rx, rx, #1 (TBH)] ; [nop]
+        add rx, pc ; ldrb/ldrh rx, [rx, #k] ; lsls rx, rx, #1 ; add pc, rx
+
+    Entry i is the byte (halfword) at the `add rx, pc`'s PC (its address + 4, ARM DDI 0419E
+    A6.7.3) + k + i (2i); the case is `add pc`'s PC + 2 * entry. The entries have no end
+    marker, so the count comes from the bounds check just before (`cmp rx, #n`: entries
+    0..n), searched only across branches, nops and the TBH shift; without it, () and the
+    write to PC stays unclassified."""
+    code = image.read(address - 6, 8)
+    if code is None or address - 6 < start:
+        return ()
+    add_pc_rx, load, shift, add_pc = (int.from_bytes(code[i:i + 2], "little") for i in (0, 2, 4, 6))
+    rx = add_pc_rx & 7
+    if (add_pc_rx & ~7) != 0x4478 or add_pc != 0x4487 | rx << 3 or shift != 0x0040 | rx << 3 | rx:
+        return ()
+    if load & 0xF83F != (0x7800 | rx << 3 | rx) and load & 0xF83F != (0x8800 | rx << 3 | rx):
+        return ()
+    size = 1 if load & 0xF000 == 0x7000 else 2
+    table = address - 6 + 4 + ((load >> 6) & 0x1F) * size
+    bound = None
+    for back in range(address - 8, max(start, address - 20) - 2, -2):
+        half = int.from_bytes(image.read(back, 2) or b"\xff\xff", "little")
+        if half == 0x2800 | rx << 8 | (half & 0xFF):
+            bound = half & 0xFF
+            break
+        branch = 0xD000 <= half < 0xDE00 or 0xE000 <= half < 0xE800  # B<cond>, B (T1, T2)
+        if not (branch or half in (0x46C0, 0xBF00, 0x0040 | rx << 3 | rx)):
+            return ()
+    if bound is None:
+        return ()
+    data = image.read(table, (bound + 1) * size)
+    if data is None:
+        return ()
+    cases = [address + 4 + 2 * int.from_bytes(data[i:i + size], "little")
+             for i in range(0, len(data), size)]
+    if not all(start <= case < end for case in cases):
+        return ()
+    return tuple(dict.fromkeys(cases))
 
 
 def _is_nop(mnem: str, ops: str) -> bool:
