@@ -70,9 +70,29 @@ TINYGO_BOARDS = {
 }
 
 
+# Boards TinyGo supports with a start-up contract of its own that fwharden's layout does
+# not take. TinyGo's esp32c3 target (targets/esp32c3.json, esp32c3.ld, device/esp/
+# esp32c3.S) is loaded by the boot ROM from flash 0x0 as its own image (builder/esp.go) and
+# runs from flash through the MMU windows it maps itself (IROM 0x42000000, DROM
+# 0x3C000000); fwharden's esp32c3 board runs the whole program from SRAM as an app image
+# behind ESP-IDF's 2nd-stage bootloader at 0x10000. A TinyGo runtime moved into that
+# layout is one that neither TinyGo nor fwharden tests, on a chip Debian's QEMU does not
+# emulate; so TinyGo builds it the way it does, and fwharden verifies the ELF it makes.
+TINYGO_OWN_LAYOUT = {
+    "esp32c3": ("TinyGo's esp32c3 target boots from flash 0x0 with its own linker script "
+                "and image (targets/esp32c3.ld, code in the flash windows), not the app image "
+                "this board writes behind ESP-IDF's bootloader; fix: build it with TinyGo's own "
+                "target (tinygo build -target=xiao-esp32c3 -o firmware.elf, or another "
+                "esp32c3 board), flash it at 0x0 as `tinygo flash` does, and check the ELF "
+                "with `fwharden verify --board esp32c3 firmware.elf`"),
+}
+
+
 def tinygo_board(profile: Profile) -> TinyGoBoard:
     """The TinyGo board target for `profile`, or one line saying which boards Go builds for."""
     board = TINYGO_BOARDS.get(profile.name)
+    if board is None and profile.name in TINYGO_OWN_LAYOUT:
+        raise ToolchainError(f"board {profile.name}: {TINYGO_OWN_LAYOUT[profile.name]}")
     if board is None:
         raise ToolchainError(
             f"board {profile.name}: TinyGo 0.33 has no machine support for it; fix: build the "

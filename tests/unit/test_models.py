@@ -204,7 +204,8 @@ def test_tinygo_model_states_each_claim_with_its_reason() -> None:
     (model,) = [m for m in builtin_models() if m.name == "tinygo"]
     assert model.detect == ("tinygo_scanCurrentStack",)
     assert "runtime.nilPanic" in model.crash_paths and "runtime.runtimePanicAt" in model.crash_paths
-    assert set(model.fault_handlers) == {"HardFault_Handler", "runtime.handleException"}
+    assert set(model.fault_handlers) == {"HardFault_Handler", "runtime.handleException",
+                                         "runtime/interrupt.handleException"}
     (cycle,) = model.recursion
     assert cycle.depth == 2 and "runtime.nilPanic" in cycle.functions and cycle.why
     assert {c.function: c.registered_by for c in model.callbacks} == {
