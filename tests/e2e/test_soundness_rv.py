@@ -1,11 +1,13 @@
 """Issue 11 item 5 on RISC-V, in QEMU (sifive_e): code after a trap entry's switch to the
 interrupt stack is counted on that stack (tests/firmware/soundness_rv).
 
-Two trap entries of the project's own, in assembly, installed through mtvec from a function
-argument: one swaps with `csrrw sp, mscratch, sp`, the other loads `la sp, __isr_stack_top`.
-The expected answers are not fwharden's: each entry's QEMU-measured high water (the run
-repaints the watermark between them) must not exceed that entry's static bound, and the
-paths to printf are checked against a call graph read from `riscv64-unknown-elf-objdump -d`.
+Three trap entries of the project's own, in assembly, installed through mtvec from a
+function argument: one swaps with `csrrw sp, mscratch, sp`, one loads `la sp,
+__isr_stack_top`, one keeps sp (so it runs on the thread stack it interrupts). The expected
+answers are not fwharden's: each switching entry's QEMU-measured high water (the run
+repaints the watermark between them) must not exceed that entry's static bound, the thread
+stack's (with plain_trap on it) the thread bound, and the paths to printf are checked
+against a call graph read from `riscv64-unknown-elf-objdump -d`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from test_soundness import reaches
 SOURCE = REPO / "tests" / "firmware" / "soundness_rv"
 BOARD = "sifive-e"
 VARIANTS = [("gcc", "0"), ("gcc", "2"), ("gcc", "s"), ("clang", "2")]
-ENTRIES = ("swap_trap", "la_trap")
+SWITCHING = ("swap_trap", "la_trap")
+ENTRIES = (*SWITCHING, "plain_trap")
 _HEADER = re.compile(r"^([0-9a-f]+) <([^>]+)>:$")
 _JUMP = re.compile(r"\t(jal|j|jalr|jr|tail|call|c\.j|c\.jal|b[a-z]*)\t.*<([^>+]+)>$")
 
@@ -80,13 +83,15 @@ def test_measured_high_water_of_each_trap_entry_never_exceeds_its_bound(built) -
     measured = {k: int(v) for k, v in
                 re.findall(r"(\w+)=(\d+)", output.split("high-water", 1)[1].splitlines()[0])}
     by_name = {i["name"]: i for i in report["interrupts"]}
-    for entry in ENTRIES:
+    for entry in SWITCHING:
         static = by_name[entry]["stack"]
         print(f"{entry}: static {static['bytes']} B ({static['kind']}), measured "
               f"{measured[entry]} B")
         assert static["kind"] == "exact"
         assert 0 < measured[entry] <= static["bytes"], (entry, measured[entry], static)
     isr, thread = report["isr_stack"]["worst_case"], report["thread_stack"]["worst_case"]
-    assert max(measured[e] for e in ENTRIES) <= isr
+    assert max(measured[e] for e in SWITCHING) <= isr
     print(f"thread: static {thread} B, measured {measured['thread']} B")
-    assert 0 < measured["thread"] <= thread
+    # plain_trap's chain ran on the thread stack: more than the deepest path on its own.
+    assert measured["thread"] > by_name["plain_trap"]["stack"]["bytes"]
+    assert measured["thread"] <= thread

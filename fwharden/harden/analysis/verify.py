@@ -246,6 +246,8 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
                          (StackLevel(f"{level.label} (thread code on this stack)",
                                      level.handler, 0), *isr.levels))
         thread = None
+    if thread is not None and image.family == "riscv" and None not in (isr.size, thread.size):
+        thread = _traps_on_thread_stack(graph, policy, thread, interrupts)
     others = other_stack_checks(placed)
     vendor = (vendor_stack(image) if isr.size is None and (thread is None or thread.size is None)
               else None)
@@ -308,6 +310,27 @@ def _fault_context(findings: list[Finding], models) -> list[Finding]:
             reason=f"{finding.reason} (fault context: {where} runs only after a fault and "
                    f"aborts; library model {handlers[where]})"))
     return out
+
+
+def _traps_on_thread_stack(graph: CallGraph, policy: HardenPolicy, thread: StackCheck,
+                           interrupts: tuple[InterruptReport, ...]) -> StackCheck:
+    """A RISC-V trap entry that never moves sp (no `csrrw sp, mscratch, sp`, no `la sp`)
+    runs on the stack it interrupts: the hardware switches nothing on a trap (privileged
+    spec 3.1.7), so under thread code that is the thread stack, which must hold the deepest
+    such entry as well (once per nesting level)."""
+    stay = [i for i in interrupts if i.kind == "trap-entry"
+            and not graph.decoded[i.address].mscratch_swap
+            and not graph.decoded[i.address].switches]
+    if not stay:
+        return thread
+    deepest = max(stay, key=lambda i: i.stack.rank())
+    level = StackLevel(f"{deepest.name} (trap entry that keeps sp: runs on the interrupted "
+                       "stack)", deepest.stack, 0)
+    levels = [level] * (policy.nesting_levels or 1)
+    worst = thread.worst_case
+    for item in levels:
+        worst = worst.plus(item.handler)
+    return StackCheck(thread.name, thread.size, worst, (*thread.levels, *levels))
 
 
 def _reset_on_isr_stack(image: Image) -> bool:

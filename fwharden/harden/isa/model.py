@@ -55,3 +55,6 @@ class Decoded:
     # Where the function moves SP onto another stack: (site, the new SP value when it is a
     # constant the code gives, else None). Calls after the first switch are `other_stack`.
     switches: tuple[tuple[int, int | None], ...] = ()
+    # RISC-V: swaps sp with mscratch (`csrrw sp, mscratch, sp`, the trap-entry idiom of the
+    # privileged spec 3.1.16): what follows runs on the stack mscratch held.
+    mscratch_swap: bool = False

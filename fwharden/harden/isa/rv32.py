@@ -106,6 +106,7 @@ class _Rv32Walk:
         self.switched = 1 << 32   # address where sp moves to another stack, if it does
         self.switches: dict[int, int | None] = {}  # site of each move -> the new sp, if known
         self.switch_site = 0
+        self.mscratch_swap = False
 
     def kill(self, reg: str) -> None:
         if reg != "zero":
@@ -128,7 +129,8 @@ class _Rv32Walk:
         decoded = Decoded(function=self.func, calls=tuple(calls), frame=max(self.frame, 0),
                           frame_dynamic=bool(self.note), frame_note=self.note,
                           unknown=tuple(self.unknown), instructions=len(self.insns),
-                          switches=tuple(self.switches.items()))
+                          switches=tuple(self.switches.items()),
+                          mscratch_swap=self.mscratch_swap)
         return decoded, tuple(self.csr_writes)
 
     def _step(self, address: int, mnem: str, ops: str) -> None:
@@ -190,7 +192,7 @@ class _Rv32Walk:
                 # Swap to/from the interrupt stack (privileged spec 3.1.16): the code
                 # after the swap in is counted on it, from the trap frame on; the restore
                 # before MRET goes back to the interrupted sp.
-                pass
+                self.mscratch_swap = self.mscratch_swap or mnem == "csrrw"
             elif mnem not in ("sw", "c.swsp", "sh", "sb"):
                 self.note = self.note or f"sp written by '{mnem} {ops}' at 0x{address:08x}"
         elif mnem in ("addi", "mv", "c.mv", "c.addi4spn") and len(ops_list) >= 2 and \

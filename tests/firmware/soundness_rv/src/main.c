@@ -1,9 +1,10 @@
-/* Two trap entries of the project's own (traps.S) installed at run time through mtvec, the
+/* Three trap entries of the project's own (traps.S) installed at run time through mtvec, the
  * value arriving as a function argument; each takes a machine software interrupt (CLINT
  * msip, 0x02000000; privileged spec 3.1.9 mie.MSIE = bit 3, mstatus.MIE = bit 3) and runs
  * on_trap -> deep_work, the deepest path. report_error reaches printf only when g_fail is
  * set, which the run never does. The run repaints the interrupt stack's watermark between
- * the two, so it prints the high water of each trap entry on its own, and the thread's. */
+ * the two that use it, so it prints the high water of each on its own; plain_trap keeps sp,
+ * so it runs on the thread stack, whose high water the run prints last. */
 #include <stdint.h>
 
 #include "fwharden.h"
@@ -13,6 +14,7 @@
 int printf(const char *format, ...);
 void swap_trap(void);
 void la_trap(void);
+void plain_trap(void);
 uint32_t fwh_watermark_pattern(void);   /* the runtime's (common/stackmap.c) */
 
 volatile int g_fail;
@@ -90,6 +92,8 @@ int main(void)
     install_trap(la_trap);
     take_one();
     uint32_t la = fwh_stack_high_water(FWH_STACK_ISR);
+    install_trap(plain_trap);
+    take_one();
     fwh_puts("high-water swap_trap=");
     fwh_put_dec(swap);
     fwh_puts(" la_trap=");
