@@ -26,6 +26,7 @@ from fwharden.harden.analysis.callgraph import CallGraph
 from fwharden.harden.analysis.findings import Finding, make_finding
 from fwharden.harden.analysis.frames import FrameSize
 from fwharden.harden.analysis.policy import HardenPolicy, Severity
+from fwharden.harden.analysis.priorities import Priority
 from fwharden.harden.analysis.roots import Root, RootKind, VectorTable, root_names, vector_label
 from fwharden.harden.analysis.stackswitch import SwitchResult
 from fwharden.harden.elf.image import Image
@@ -56,6 +57,8 @@ class InterruptReport:
     kind: RootKind
     stack: Bound
     deepest: tuple[PathStep, ...]   # from the root down the worst path
+    # Its preemption priority and where that came from (priorities.py); None: not looked for.
+    priority: Priority | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,26 @@ def _deepest(items: list[InterruptReport]) -> Bound:
     return best
 
 
+def _level_label(level: int, items: list[InterruptReport]) -> str:
+    """'priority 5', and when the code gave it: the deepest handler there, where its
+    priority came from, and how many others share it (they do not nest with it)."""
+    if all(i.priority is None for i in items):
+        return f"priority {level}"
+    deepest = max(items, key=lambda i: i.stack.rank())
+    origin = deepest.priority.origin if deepest.priority else "firmware.toml"
+    others = len(items) - 1
+    more = f"; {others} more handler(s) at this priority, which do not nest with it" \
+        if others else ""
+    return f"priority {level}: {deepest.name} ({origin}){more}"
+
+
+def _unknown_why(item: InterruptReport) -> str:
+    if item.priority is None:
+        return "priority not given"
+    why = item.priority.note or item.priority.origin
+    return f"priority unknown: {why}"
+
+
 def isr_stack(image: Image, profile: Profile | None, policy: HardenPolicy,
               interrupts: tuple[InterruptReport, ...]) -> StackCheck:
     """Sum over preemption levels of the deepest handler at that level plus its frame."""
@@ -142,16 +165,20 @@ def isr_stack(image: Image, profile: Profile | None, policy: HardenPolicy,
         grouped: dict[int, list[InterruptReport]] = {}
         loose = []
         for item in configurable:
-            level = next((priorities[n] for n in (item.name, *item.aliases) if n in priorities),
-                         None)
+            if item.priority is not None:
+                level = item.priority.level
+            else:
+                level = next((priorities[n] for n in (item.name, *item.aliases)
+                              if n in priorities), None)
             if level is None:
                 loose.append(item)
             else:
                 grouped.setdefault(level, []).append(item)
         count = policy.nesting_levels or (1 << profile.interrupts.priority_bits if profile
                                           else len(configurable))
-        candidates = [(f"priority {lvl}", _deepest(items)) for lvl, items in sorted(grouped.items())]
-        candidates += [(f"{item.name} (priority not given)", item.stack) for item in loose]
+        candidates = [(_level_label(lvl, items), _deepest(items))
+                      for lvl, items in sorted(grouped.items())]
+        candidates += [(f"{item.name} ({_unknown_why(item)})", item.stack) for item in loose]
         candidates.sort(key=lambda c: c[1].rank(), reverse=True)
         levels = candidates[:count]
         levels += [(ARM_FIXED_PRIORITY[v], i.stack) for i in fixed for v in i.vectors

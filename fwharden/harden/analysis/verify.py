@@ -33,6 +33,7 @@ from fwharden.harden.analysis.installed import RunTime, chain_frame, runtime_roo
 from fwharden.harden.analysis.isa_check import check_isa
 from fwharden.harden.analysis.models import apply_models, argument_rules, unregistered_callbacks
 from fwharden.harden.analysis.policy import HardenPolicy, Severity
+from fwharden.harden.analysis.priorities import Priority, find_priorities
 from fwharden.harden.analysis.reach import root_findings, thread_recursion, thread_unproven
 from fwharden.harden.analysis.roots import RUNTIME_VECTOR, Root, VectorTable, find_roots
 from fwharden.harden.analysis.rules import rule_set
@@ -75,6 +76,11 @@ class VerifyResult:
     # Stacks handlers switch to other than the interrupt stack (a fault stack).
     other_stacks: tuple[StackCheck, ...] = ()
     notes: tuple[str, ...] = ()   # what the root search accepted or skipped, said aloud
+
+    def priority_of(self, name: str) -> Priority | None:
+        """The preemption priority of the root `name` (priorities.can_preempt compares)."""
+        return next((i.priority for i in self.interrupts
+                     if name == i.name or name in i.aliases), None)
 
     @property
     def verdict(self) -> Verdict:
@@ -229,8 +235,12 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
             title=UNINSTALLED_TITLE, reason=UNINSTALLED_REASON, root=miss.name, path=(miss.name,),
             callee=miss.name, site=miss.address, message=miss.message, file=miss.file,
             line=miss.line))
-    interrupts = tuple(interrupt_report(table, graph, depths, frames, root, placed)
-                       for root in roots)
+    # Each root's preemption priority from the code (priorities.py): only handlers that
+    # can preempt each other stack up.
+    priorities = find_priorities(image, graph, roots, policy, profile)
+    interrupts = tuple(dataclasses.replace(
+        interrupt_report(table, graph, depths, frames, root, placed),
+        priority=priorities.get(root.name)) for root in roots)
     for root in roots:
         for why in placed.unproven.get(root.name, []):
             findings.append(make_finding("stack-unproven", severity, f"{root.name}: {why}",

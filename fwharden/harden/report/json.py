@@ -44,6 +44,10 @@ def to_json(result: VerifyResult) -> dict[str, Any]:
             {"vector": i.vectors[0], "vectors": list(i.vectors), "labels": list(i.labels),
              "name": i.name, "aliases": list(i.aliases), "address": i.address, "kind": i.kind,
              "stack": {"bytes": i.stack.bytes, "kind": i.stack.kind},
+             "priority": None if i.priority is None else {
+                 "level": i.priority.level, "origin": i.priority.origin,
+                 "site": i.priority.site, "scheme": i.priority.scheme,
+                 "note": i.priority.note},
              "deepest_path": [{"function": step.function, "frame": step.frame}
                               for step in i.deepest]}
             for i in result.interrupts

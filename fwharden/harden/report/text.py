@@ -31,6 +31,11 @@ def describe_report(result: VerifyResult) -> str:
         for level in check.levels:
             lines.append(f"    {level.label}: {level.handler.describe()} + "
                          f"{level.hardware_frame} B exception frame")
+    known = [i for i in result.interrupts if i.priority is not None]
+    if known:
+        # Where each preemption priority came from (analysis/priorities.py).
+        lines.append("preemption priorities (equal ones never nest):")
+        lines += [f"    {i.name}: {i.priority.describe()}" for i in known]
     lines.append("")
     if not result.findings:
         lines.append("no findings")
