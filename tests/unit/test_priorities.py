@@ -52,7 +52,8 @@ def found() -> dict[str, Priority]:
     table = find_roots(img, profile, ())
     graph = CallGraph(img)
     graph.expand([r.function for r in table.roots] + [table.thread.function])
-    return find_priorities(img, graph, table.roots, HardenPolicy(), profile)
+    return find_priorities(img, graph, table.roots, HardenPolicy(), profile,
+                           table.thread.function)
 
 
 def test_levels_from_calls_and_stores(found: dict[str, Priority]) -> None:

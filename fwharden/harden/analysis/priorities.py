@@ -39,16 +39,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fwharden.board_profiles import Profile
+from fwharden.harden.analysis.arguments import _conditional, _listing
 from fwharden.harden.analysis.callgraph import CallGraph, Edge
 from fwharden.harden.analysis.policy import HardenPolicy
 from fwharden.harden.analysis.roots import RUNTIME_VECTOR, Root
-from fwharden.harden.elf.image import Image
+from fwharden.harden.elf.image import Function, Image
 from fwharden.harden.isa import installs
 from fwharden.harden.isa.priority_writes import PriorityScan, may_write, scan_writes
 
 # Cortex-M exception numbers with a fixed priority above every configurable one (B1.5.4).
 ARM_FIXED = {2: -2, 3: -1}    # NMI, HardFault (Reset is -3 but is the thread, not a root)
 NVIC_IPR = 0xE000E400
+NVIC_ISER = 0xE000E100
 SHPR1 = 0xE000ED18
 AIRCR = 0xE000ED0C
 ECLIC_CFG = 0xD2000000
@@ -67,7 +69,9 @@ ECLIC_SETTERS = {"ECLIC_Register_IRQ": (0, 3), "ECLIC_SetLevelIRQ": (0, 1),
 # ECLIC nlbits: name -> argument holding nlbits itself.
 ECLIC_NLBITS_SETTERS = {"ECLIC_SetCfgNlbits": 0, "__ECLIC_SetCfgNlbits": 0,
                         "eclic_set_nlbits": 0, "eclic_priority_group_set": 0}
-SETTER_NAMES = frozenset({*HAL_SETTERS, *CMSIS_SETTERS, *GROUPING_SETTERS, *ECLIC_SETTERS,
+# Functions that enable an IRQ (argument 0: IRQn): ISER stores inside them are theirs.
+ENABLERS = ("HAL_NVIC_EnableIRQ", "NVIC_EnableIRQ", "__NVIC_EnableIRQ")
+SETTER_NAMES = frozenset({*ENABLERS, *HAL_SETTERS, *CMSIS_SETTERS, *GROUPING_SETTERS, *ECLIC_SETTERS,
                           *ECLIC_NLBITS_SETTERS, "NVIC_EncodePriority", "__NVIC_EncodePriority"})
 
 
@@ -127,17 +131,19 @@ class _Setting:
 
 
 def find_priorities(image: Image, graph: CallGraph, roots: Iterable[Root],
-                    policy: HardenPolicy, profile: Profile | None) -> dict[str, Priority]:
-    """Each root's priority, by root name (see the module docstring for the rules)."""
+                    policy: HardenPolicy, profile: Profile | None,
+                    thread: Function | None = None) -> dict[str, Priority]:
+    """Each root's priority, by root name (see the module docstring for the rules).
+    `thread`: the reset entry, whose call order decides which of several writes is last."""
     roots = list(roots)
     scheme = _scheme(image, profile)
     given = dict(policy.priorities)
-    settings: dict[int, list[_Setting]] = {}
-    everywhere: list[str] = []   # writes to an address the scan cannot tell: any vector
+    found = _Found({}, [], {}, [])
+    code = _Code(image, graph, thread.address if thread is not None else None)
     if scheme == "arm":
-        _arm_settings(_Code(image, graph), profile, settings, everywhere)
+        _arm_settings(code, profile, found)
     elif scheme == "eclic":
-        _eclic_settings(_Code(image, graph), settings, everywhere)
+        _eclic_settings(code, found)
     out: dict[str, Priority] = {}
     for root in roots:
         names = (root.name, *root.function.names[1:])
@@ -146,8 +152,19 @@ def find_priorities(image: Image, graph: CallGraph, roots: Iterable[Root],
             out[root.name] = Priority(override, "firmware.toml [harden.priorities]", None,
                                       "eclic" if scheme == "eclic" else "arm")
             continue
-        out[root.name] = _root_priority(root, scheme, settings, everywhere)
+        out[root.name] = _root_priority(root, scheme, found, code)
     return out
+
+
+@dataclass
+class _Found:
+    """What the scans found: settings by vector, writes at an unknown vector, the sites
+    that enable each vector, enables at an unknown vector."""
+
+    settings: dict[int, list[_Setting]]
+    everywhere: list[str]
+    enables: dict[int, list[int]]
+    enable_unknown: list[int]
 
 
 def _scheme(image: Image, profile: Profile | None) -> str:
@@ -158,8 +175,7 @@ def _scheme(image: Image, profile: Profile | None) -> str:
     return "none"
 
 
-def _root_priority(root: Root, scheme: str, settings: dict[int, list[_Setting]],
-                   everywhere: list[str]) -> Priority:
+def _root_priority(root: Root, scheme: str, found: _Found, code: _Code) -> Priority:
     if scheme == "none":
         return Priority(None, "not modelled", None, "arm",
                         "this interrupt controller's priorities are not read from the code")
@@ -173,48 +189,71 @@ def _root_priority(root: Root, scheme: str, settings: dict[int, list[_Setting]],
                         "its vector number is not known, so neither is its priority")
     if root.kind == "trap-entry":
         return Priority(None, "trap entry", None, scheme, "runs for every interrupt")
-    if everywhere:
-        return Priority(None, "computed", None, scheme, everywhere[0])
-    found = [s for k in keys for s in settings.get(k, [])]
-    if not found:
+    if found.everywhere:
+        return Priority(None, "computed", None, scheme, found.everywhere[0])
+    each = [_one_vector(key, scheme, found, code) for key in keys]
+    if len({p.level for p in each}) == 1:
+        return each[0]
+    return Priority(None, "several vectors", None, scheme,
+                    f"installed at {len(keys)} vectors whose priorities differ")
+
+
+def _one_vector(key: int, scheme: str, found: _Found, code: _Code) -> Priority:
+    writes = found.settings.get(key, [])
+    if not writes:
         return Priority(0, "reset value", None, scheme,
                         "the code never sets this interrupt's priority")
-    levels = {s.level for s in found}
-    first = found[0]
+    live, reset_may_hold = code.order.last(writes)
+    if reset_may_hold and (scheme == "eclic" or key >= 16) and \
+            code.order.enabled_after_set(key, writes, found):
+        reset_may_hold = False
+    levels = {w.level for w in live} | ({0} if reset_may_hold else set())
+    first = live[0]
     if None in levels:
-        bad = next(s for s in found if s.level is None)
+        bad = next(w for w in live if w.level is None)
         return Priority(None, bad.origin, bad.site, scheme,
                         "the priority is computed at run time, not a constant")
     if len(levels) > 1:
-        shown = ", ".join(f"{s.level} at 0x{s.site:08x}" for s in found)
+        shown = ", ".join(f"{w.level} at 0x{w.site:08x}" for w in live)
+        if reset_may_hold:
+            shown += ", or the reset value 0 where no write is sure to run first"
         return Priority(None, "set more than once", first.site, scheme,
-                        f"set to different priorities ({shown})")
-    return Priority(first.level, first.origin, first.site, scheme)
+                        f"may run at different priorities ({shown})")
+    note = ""
+    if len(writes) > len(live):
+        note = (f"the last of {len(writes)} writes on the start-up path; the earlier ones "
+                "are overwritten before it")
+    return Priority(first.level, first.origin, first.site, scheme, note)
 
 
 # ----------------------------------------------------------------------------- Cortex-M
 
-def _arm_settings(code: _Code, profile: Profile | None,
-                  settings: dict[int, list[_Setting]], everywhere: list[str]) -> None:
+def _arm_settings(code: _Code, profile: Profile | None, found: _Found) -> None:
     bits = profile.interrupts.priority_bits if profile is not None else None
     writers = code.writers()
     # PRIGROUP: every constant the code writes. For the hardware's reading of the bytes an
     # unknown or disputed grouping is taken as 0 (the most group bits: the most levels,
     # never less nesting than the truth); HAL's encoding needs the one value it uses.
-    groupings: list[int | None] = []
+    groupings: list[_Setting] = []
     for name, index in GROUPING_SETTERS.items():
-        for site, args, _caller in code.calls_named(name):
-            groupings.extend(_ints(code.values(args[index], site)))
-    for _name, scan in writers:
+        for site, args, caller in code.calls_named(name):
+            for value in _ints(code.values(args[index], site)):
+                groupings.append(_Setting(-100, value, f"{name}({_show(value)}) in {caller}",
+                                          site))
+    for name, scan in writers:
         for write in scan.words:
             if write.address == AIRCR:
                 value = write.value
                 ok = value is not None and (value >> 16) == 0x05FA
-                groupings.append((value >> 8) & 7 if ok else None)
-    distinct = set(groupings)
+                groupings.append(_Setting(-100, (value >> 8) & 7 if ok else None,
+                                          f"AIRCR store in {name}", write.site))
+    live, _reset = code.order.last(groupings) if groupings else ([], True)
+    distinct = {g.level for g in live}
     known = next(iter(distinct)) if len(distinct) == 1 and None not in distinct else None
+    if not groupings:
+        known = 0       # AIRCR.PRIGROUP resets to 0 (B3.2.6)
     group = 0 if known is None else known
-    hal_group = 0 if not groupings else known
+    hal_group = known
 
     def level_of_byte(byte: int, known: int = 0xFF) -> int | None:
         # Bits the NVIC does not implement read as zero (B3.4.9): only the top `bits`
@@ -232,12 +271,12 @@ def _arm_settings(code: _Code, profile: Profile | None,
 
     def add(irqn: int, level: int | None, origin: str, site: int) -> None:
         key = irqn + 16
-        settings.setdefault(key, []).append(_Setting(key, level, origin, site))
+        found.settings.setdefault(key, []).append(_Setting(key, level, origin, site))
 
     for name in HAL_SETTERS:
         for site, args, caller in code.calls_named(name):
             where = f"{name} at 0x{site:08x} in {caller}"
-            for irqn in _irqs(code.values(args[0], site), everywhere, where):
+            for irqn in _irqs(code.values(args[0], site), found.everywhere, where):
                 subs = _ints(code.values(args[2], site))
                 sub = subs[0] if len(set(subs)) == 1 else None
                 for pre in _ints(code.values(args[1], site)):
@@ -249,7 +288,7 @@ def _arm_settings(code: _Code, profile: Profile | None,
     for name in CMSIS_SETTERS:
         for site, args, caller in code.calls_named(name):
             where = f"{name} at 0x{site:08x} in {caller}"
-            for irqn in _irqs(code.values(args[0], site), everywhere, where):
+            for irqn in _irqs(code.values(args[0], site), found.everywhere, where):
                 for value in code.values(args[1], site):
                     prio = value if isinstance(value, int) else None
                     if isinstance(value, tuple) and hal_group is not None:
@@ -266,16 +305,36 @@ def _arm_settings(code: _Code, profile: Profile | None,
             shown = "?" if write.value is None or not write.known else (
                 f"0x{write.value:02x}" if write.known == 0xFF else
                 f"0x{write.value:02x} (bits 0x{write.known:02x} known)")
-            settings.setdefault(vector, []).append(_Setting(
+            found.settings.setdefault(vector, []).append(_Setting(
                 vector, level, f"{what} byte 0x{write.address:08x} = {shown} in {name}",
                 write.site))
         for write in scan.unknown_address:
             if _arm_vector(write.address) is not None:
-                everywhere.append(f"{name} at 0x{write.site:08x} stores a priority at an "
+                found.everywhere.append(f"{name} at 0x{write.site:08x} stores a priority at an "
                                   f"index the code computes (0x{write.address:08x} + index): "
                                   "any interrupt's priority may be set there")
+    for name in ENABLERS:
+        for site, args, _caller in code.calls_named(name):
+            for value in code.values(args[0], site):
+                if isinstance(value, int):
+                    found.enables.setdefault(_signed(value) + 16, []).append(site)
+                else:
+                    found.enable_unknown.append(site)
+    for _name, scan in writers:
+        for write in scan.words:
+            if NVIC_ISER <= write.address < NVIC_ISER + 32:
+                if write.value is None:
+                    found.enable_unknown.append(write.site)
+                    continue
+                for bit in range(32):
+                    if write.value >> bit & 1:
+                        vector = 16 + 32 * ((write.address - NVIC_ISER) // 4) + bit
+                        found.enables.setdefault(vector, []).append(write.site)
+        for write in scan.unknown_address:
+            if NVIC_ISER <= write.address < NVIC_ISER + 32:
+                found.enable_unknown.append(write.site)
     if bits is None:
-        for entries in settings.values():
+        for entries in found.settings.values():
             for n, s in enumerate(entries):
                 if "byte" not in s.origin:
                     entries[n] = _Setting(s.key, None, f"{s.origin} (the board's priority bits "
@@ -302,8 +361,7 @@ def _arm_vector(address: int) -> int | None:
 
 # ----------------------------------------------------------------------------- ECLIC
 
-def _eclic_settings(code: _Code, settings: dict[int, list[_Setting]],
-                    everywhere: list[str]) -> None:
+def _eclic_settings(code: _Code, found: _Found) -> None:
     writers = code.writers()
     nlbits_seen: list[int | None] = []
     for name, index in ECLIC_NLBITS_SETTERS.items():
@@ -318,9 +376,9 @@ def _eclic_settings(code: _Code, settings: dict[int, list[_Setting]],
     for name, (i_irq, i_lvl) in ECLIC_SETTERS.items():
         for site, args, caller in code.calls_named(name):
             where = f"{name} at 0x{site:08x} in {caller}"
-            for irq in _irqs(code.values(args[i_irq], site), everywhere, where):
+            for irq in _irqs(code.values(args[i_irq], site), found.everywhere, where):
                 for level in _ints(code.values(args[i_lvl], site)):
-                    settings.setdefault(irq, []).append(_Setting(
+                    found.settings.setdefault(irq, []).append(_Setting(
                         irq, level, f"{name}({irq}, level {_show(level)}) in {caller}", site))
     for name, scan in writers:
         for write in scan.bytes:
@@ -331,14 +389,195 @@ def _eclic_settings(code: _Code, settings: dict[int, list[_Setting]],
             level = None
             if write.value is not None and nlbits is not None:
                 level = write.value >> (8 - nlbits) if nlbits else 0
-            settings.setdefault(irq, []).append(_Setting(
+            found.settings.setdefault(irq, []).append(_Setting(
                 irq, level, f"clicintctl[{irq}] = {_show(write.value)} in {name}", write.site))
         for write in scan.unknown_address:
             offset = write.address - ECLIC_INTCTL
             if write.address == ECLIC_CFG or (0 <= offset < 4 * 4096 and offset % 4 == 3):
-                everywhere.append(f"{name} at 0x{write.site:08x} stores an ECLIC level at an "
+                found.everywhere.append(f"{name} at 0x{write.site:08x} stores an ECLIC level at an "
                                   f"index the code computes (0x{write.address:08x} + index): "
                                   "any interrupt's level may be set there")
+
+
+# ----------------------------------------------------------------------------- order
+
+_Position = tuple[int, ...]
+
+
+class _Order:
+    """Which priority writes the start-up code surely makes, and in what order.
+
+    A site is *sure* in its function when it runs whenever the function returns: every
+    branch before it lands at or before it (an `if (err) Error_Handler();` or a copy loop
+    in between is fine; a return, an indirect jump or a branch past it is not). A loop
+    that never ends never reaches the write: then the code after it, the interrupts it
+    would configure included, never runs either. A write's position is the chain of call sites from the reset
+    entry down to it; it is sure when every site on the chain is. Of two positions the one
+    whose site comes first in the first function where they differ runs first (everything
+    before a sure site runs at most once per call, in address order). A write that no
+    chain reaches from the reset entry (a handler's, or behind an indirect call) may run
+    at any time.
+    """
+
+    CAP = 64        # chains per function; more: the write is taken as unordered
+    DEPTH = 24
+
+    def __init__(self, code: _Code, thread: int | None) -> None:
+        self.code, self.thread = code, thread
+        self.sure_cache: dict[int, bool] = {}
+        self.chain_cache: dict[int, list[tuple[_Position, bool]] | None] = {}
+
+    def sure(self, site: int) -> bool:
+        if site not in self.sure_cache:
+            self.sure_cache[site] = self._straight(site)
+        return self.sure_cache[site]
+
+    def _straight(self, site: int, start: int | None = None) -> bool:
+        """No instruction in [start (the function's entry), site) can make `site` be
+        skipped or run twice."""
+        image = self.code.image
+        func = image.function_at(site)
+        if func is None:
+            return False
+        listing = _listing_of(image, func)
+        begin = func.address if start is None else start
+        for i, (address, mnem, ops) in enumerate(listing):
+            if address < begin:
+                continue
+            if address >= site:
+                if address == site and image.family == "arm" and _conditional(listing, i):
+                    return False     # the site itself is conditional (IT block)
+                return address == site
+            kind, target = _branch(image.family, address, mnem, ops)
+            if kind == "none":
+                continue
+            if kind != "direct" or target is None or not begin <= target <= site:
+                return False
+        return False
+
+    def positions(self, site: int) -> list[tuple[_Position, bool]] | None:
+        """(chain of sites from the reset entry ending at `site`, sure) for each way the
+        start-up code reaches it; None when some way is not from the reset entry."""
+        func = self.code.image.function_at(site)
+        if func is None or self.thread is None:
+            return None
+        chains = self._chains(func.address, 0, frozenset())
+        if chains is None:
+            return None
+        sure = self.sure(site)
+        return [((*chain, site), ok and sure) for chain, ok in chains]
+
+    def _chains(self, function: int, depth: int,
+                seen: frozenset[int]) -> list[tuple[_Position, bool]] | None:
+        if function == self.thread:
+            return [((), True)]
+        if depth == 0 and function in self.chain_cache:
+            return self.chain_cache[function]
+        callers = self.code.callers.get(function, [])
+        out: list[tuple[_Position, bool]] | None = []
+        if not callers or depth > self.DEPTH or function in seen:
+            out = None       # a root, an indirect-call target, or too deep / recursive
+        for edge in callers if out is not None else []:
+            if edge.kind not in ("call", "tail"):
+                out = None
+                break
+            above = self._chains(edge.caller, depth + 1, seen | {function})
+            if above is None:
+                out = None
+                break
+            sure = self.sure(edge.site)
+            out.extend(((*chain, edge.site), ok and sure) for chain, ok in above)
+            if len(out) > self.CAP:
+                out = None
+                break
+        if depth == 0:
+            self.chain_cache[function] = out
+        return out
+
+    def last(self, writes: list[_Setting]) -> tuple[list[_Setting], bool]:
+        """The writes whose value may hold once the start-up code is done with them, and
+        whether the value before every write (the reset value) still may: the last sure
+        write, and every other write that is not surely before it."""
+        placed: list[tuple[_Position, bool, _Setting]] = []
+        loose: list[_Setting] = []
+        for write in writes:
+            where = self.positions(write.site)
+            if where is None:
+                loose.append(write)
+            else:
+                placed.extend((position, sure, write) for position, sure in where)
+        sure_ones = [(position, write) for position, sure, write in placed if sure]
+        if not sure_ones:
+            return list(dict.fromkeys(writes)), True
+        final = max(position for position, _w in sure_ones)
+        keep = [write for position, sure, write in placed
+                if position == final or not _before(position, final)]
+        return list(dict.fromkeys([*keep, *loose])), False
+
+    def enabled_after_set(self, key: int, writes: list[_Setting], found: _Found) -> bool:
+        """Every enable of the interrupt follows one of its priority writes in the same
+        function, straight-line (CubeMX: HAL_NVIC_SetPriority(X, ..); HAL_NVIC_EnableIRQ(X)):
+        then it never runs with the reset value, even when that write is conditional."""
+        sites = found.enables.get(key, [])
+        if not sites or found.enable_unknown:
+            return False
+        image = self.code.image
+        for enable in sites:
+            func = image.function_at(enable)
+            before = [w.site for w in writes if w.site <= enable and func is not None
+                      and image.function_at(w.site) == func]
+            if not any(w == enable or self._straight(enable, start=w) for w in before):
+                return False
+        return True
+
+
+def _before(a: _Position, b: _Position) -> bool:
+    """Position a surely runs before b (b is sure): the first sites where they differ
+    are in one function, a's first."""
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            return x < y
+    return False
+
+
+def _listing_of(image: Image, func: Function) -> list[tuple[int, str, str]]:
+    return _listing(image, func)
+
+
+def _branch(family: str, address: int, mnem: str, ops: str) -> tuple[str, int | None]:
+    """("none" | "direct" | "other", target) for one instruction: calls are "none" (they
+    return), direct branches give their target, returns and indirect jumps are "other"."""
+    operands = [o.strip() for o in ops.split(",")] if ops else []
+    if family == "arm":
+        base = mnem.split(".")[0]
+        if base in ("bl", "blx") and operands and operands[0].startswith("#"):
+            return "none", None
+        if base in ("blx",):
+            return "none", None     # indirect call: returns here
+        if base.startswith(("cbz", "cbnz")) or (base.startswith("b") and base[1:] in (
+                "", "eq", "ne", "cs", "hs", "cc", "lo", "mi", "pl", "vs", "vc", "hi", "ls",
+                "ge", "lt", "gt", "le", "al")):
+            try:
+                return "direct", int(operands[-1].lstrip("#"), 0)
+            except (ValueError, IndexError):
+                return "other", None
+        if base.startswith(("bx", "tbb", "tbh")) or (operands and operands[0] == "pc") or (
+                base.startswith(("pop", "ldm")) and "pc" in ops):
+            return "other", None
+        return "none", None
+    base = mnem.removeprefix("c.")
+    if base in ("jal", "call") and not (operands and operands[0] == "zero"):
+        return "none", None
+    if base in ("jalr",) and not (operands and operands[0] == "zero"):
+        return "none", None
+    if base in ("j", "jal") or base.startswith("b"):
+        try:
+            return "direct", address + int(operands[-1], 0)
+        except (ValueError, IndexError):
+            return "other", None
+    if base in ("jr", "ret", "mret", "jalr", "tail"):
+        return "other", None
+    return "none", None
 
 
 # ----------------------------------------------------------------------------- common
@@ -346,13 +585,14 @@ def _eclic_settings(code: _Code, settings: dict[int, list[_Setting]],
 class _Code:
     """The scans of the functions the call graph reached, made when first needed."""
 
-    def __init__(self, image: Image, graph: CallGraph) -> None:
+    def __init__(self, image: Image, graph: CallGraph, thread: int | None = None) -> None:
         self.image, self.graph = image, graph
         self.cache: dict[int, PriorityScan] = {}
         self.callers: dict[int, list[Edge]] = {}
         for edges in graph.edges.values():
             for edge in edges:
                 self.callers.setdefault(edge.callee, []).append(edge)
+        self.order = _Order(self, thread)
 
     def scan(self, address: int) -> PriorityScan:
         if address not in self.cache:
@@ -426,8 +666,12 @@ def _irqs(values: list, everywhere: list[str], where: str) -> list[int]:
             everywhere.append(f"{where}: the interrupt number is not a constant: any "
                               "interrupt's priority may be set there")
             continue
-        out.append(value - (1 << 32) if value >= 1 << 31 else value)
+        out.append(_signed(value))
     return out
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 32) if value >= 1 << 31 else value
 
 
 def _show(value) -> str:

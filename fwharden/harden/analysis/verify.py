@@ -237,7 +237,8 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
             line=miss.line))
     # Each root's preemption priority from the code (priorities.py): only handlers that
     # can preempt each other stack up.
-    priorities = find_priorities(image, graph, roots, policy, profile)
+    priorities = find_priorities(image, graph, roots, policy, profile,
+                                 table.thread.function if table.thread else None)
     interrupts = tuple(dataclasses.replace(
         interrupt_report(table, graph, depths, frames, root, placed),
         priority=priorities.get(root.name)) for root in roots)
