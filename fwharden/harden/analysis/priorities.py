@@ -243,8 +243,13 @@ def _arm_settings(code: _Code, profile: Profile | None, found: _Found) -> None:
     for name, scan in writers:
         for write in scan.words:
             if write.address == AIRCR:
+                # A write counts only with VECTKEY 0x05FA (B3.2.6); PRIGROUP is bits 10:8.
+                needed = 0xFFFF0700
                 value = write.value
-                ok = value is not None and (value >> 16) == 0x05FA
+                if value is not None and write.known & 0xFFFF0000 == 0xFFFF0000 and \
+                        value >> 16 != 0x05FA:
+                    continue
+                ok = value is not None and write.known & needed == needed
                 groupings.append(_Setting(-100, (value >> 8) & 7 if ok else None,
                                           f"AIRCR store in {name}", write.site))
     live, _reset = code.order.last(groupings) if groupings else ([], True)

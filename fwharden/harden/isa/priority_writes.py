@@ -91,8 +91,8 @@ def scan_writes(image: Image, func: Function) -> PriorityScan:
     return PriorityScan(
         bytes=tuple(Write(site, address, value, known)
                     for kind, site, address, value, known in mine if kind == "byte"),
-        words=tuple(Write(site, address, value)
-                    for kind, site, address, value, _k in mine if kind == "word"),
+        words=tuple(Write(site, address, value, known)
+                    for kind, site, address, value, known in mine if kind == "word"),
         calls=scan.calls,
         unknown_address=tuple(dict.fromkeys(Write(site, address, None, 0)
                                             for kind, site, address, _v, _k in mine
@@ -150,14 +150,22 @@ def _source(pa, pb) -> int | None:
 
 
 def _shift(value, amount: int, left: bool):
+    """A shift by a constant. The unknown bits keep their source with the distance they
+    moved, so `lsls r3, #8; lsrs r3, #8` (ARMv6-M clearing the top byte) leaves the rest
+    of the loaded word in place, as loaded."""
     p = _part(value)
     if p is None:
         return None
-    mask, bits, _src = p
+    mask, bits, src = p
+    source = None
+    if src is not None:
+        address, moved = (src, 0) if isinstance(src, int) else src
+        moved += amount if left else -amount
+        source = address if moved == 0 else (address, moved)
     if left:
-        return _make((mask << amount) | ((1 << amount) - 1), bits << amount, None)
+        return _make((mask << amount) | ((1 << amount) - 1), bits << amount, source)
     high = (_MASK << (32 - amount)) & _MASK if amount else 0
-    return _make((mask >> amount) | high, bits >> amount, None)
+    return _make((mask >> amount) | high, bits >> amount, source)
 
 
 def _not(value):
@@ -172,8 +180,10 @@ def _stale(regs: dict, address: int | None) -> None:
     contents: written back later (FreeRTOS's port probes IPR with 0xFF and restores the
     saved byte), it is a write of an unknown value, not 'unchanged'."""
     for key, value in list(regs.items()):
-        if value is not None and value[0] == "part" and value[3] is not None and (
-                address is None or value[3] & ~3 == address & ~3):
+        if value is None or value[0] != "part" or value[3] is None:
+            continue
+        loaded = value[3] if isinstance(value[3], int) else value[3][0]
+        if address is None or loaded & ~3 == address & ~3:
             regs[key] = _make(value[1], value[2], None)
             if regs[key] is None:
                 del regs[key]
@@ -190,8 +200,10 @@ def _record(out, site: int, address: int | None, width: int, value,
         return
     p = _part(value)
     if width == 4:
-        out.stores.append(("word", site, address, value[1] if value and value[0] == "const"
-                           else None, 0xFF))
+        # The word as written, with the mask of its known bits (AIRCR is a read-modify-
+        # write: VECTKEY and PRIGROUP known, the rest as read).
+        out.stores.append(("word", site, address, None if p is None else p[1],
+                           0 if p is None else p[0]))
     for i in range(width):
         byte_mask = 0xFF << (8 * i)
         if p is None:
