@@ -42,7 +42,7 @@ from fwharden.board_profiles import Profile
 from fwharden.harden.analysis.arguments import _conditional, _listing
 from fwharden.harden.analysis.callgraph import CallGraph, Edge
 from fwharden.harden.analysis.policy import HardenPolicy
-from fwharden.harden.analysis.roots import RUNTIME_VECTOR, Root
+from fwharden.harden.analysis.roots import RUNTIME_VECTOR, Root, root_names
 from fwharden.harden.elf.image import Function, Image
 from fwharden.harden.isa import installs
 from fwharden.harden.isa.priority_writes import PriorityScan, may_write, scan_writes
@@ -146,7 +146,7 @@ def find_priorities(image: Image, graph: CallGraph, roots: Iterable[Root],
         _eclic_settings(code, found)
     out: dict[str, Priority] = {}
     for root in roots:
-        names = (root.name, *root.function.names[1:])
+        names = (root.name, *root_names(root.function))
         override = next((given[n] for n in names if n in given), None)
         if override is not None:
             out[root.name] = Priority(override, "firmware.toml [harden.priorities]", None,
