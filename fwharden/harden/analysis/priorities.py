@@ -66,13 +66,16 @@ GROUPING_SETTERS = {"HAL_NVIC_SetPriorityGrouping": 0, "NVIC_SetPriorityGrouping
 ECLIC_SETTERS = {"ECLIC_Register_IRQ": (0, 3), "ECLIC_SetLevelIRQ": (0, 1),
                  "__ECLIC_SetLevelIRQ": (0, 1), "eclic_irq_enable": (0, 1),
                  "eclic_set_irq_lvl_abs": (0, 1)}
+# ECLIC enables (argument 0: the interrupt id).
+ECLIC_ENABLERS = ("ECLIC_EnableIRQ", "__ECLIC_EnableIRQ", "eclic_enable_interrupt")
 # ECLIC nlbits: name -> argument holding nlbits itself.
 ECLIC_NLBITS_SETTERS = {"ECLIC_SetCfgNlbits": 0, "__ECLIC_SetCfgNlbits": 0,
                         "eclic_set_nlbits": 0, "eclic_priority_group_set": 0}
 # Functions that enable an IRQ (argument 0: IRQn): ISER stores inside them are theirs.
 ENABLERS = ("HAL_NVIC_EnableIRQ", "NVIC_EnableIRQ", "__NVIC_EnableIRQ")
-SETTER_NAMES = frozenset({*ENABLERS, *HAL_SETTERS, *CMSIS_SETTERS, *GROUPING_SETTERS, *ECLIC_SETTERS,
-                          *ECLIC_NLBITS_SETTERS, "NVIC_EncodePriority", "__NVIC_EncodePriority"})
+SETTER_NAMES = frozenset({*ENABLERS, *ECLIC_ENABLERS, *HAL_SETTERS, *CMSIS_SETTERS,
+                          *GROUPING_SETTERS, *ECLIC_SETTERS, *ECLIC_NLBITS_SETTERS,
+                          "NVIC_EncodePriority", "__NVIC_EncodePriority"})
 
 
 @dataclass(frozen=True)
@@ -378,10 +381,27 @@ def _eclic_settings(code: _Code, found: _Found) -> None:
                 nlbits_seen.append(None if write.value is None else (write.value >> 1) & 0xF)
     distinct = set(nlbits_seen)
     nlbits = distinct.pop() if len(distinct) == 1 and None not in distinct else None
+    for name in ECLIC_ENABLERS:
+        for site, args, _caller in code.calls_named(name):
+            for value in code.values(args[0], site):
+                if isinstance(value, int):
+                    found.enables.setdefault(value, []).append(site)
+                else:
+                    found.enable_unknown.append(site)
+    for _name, scan in writers:
+        for write in (*scan.bytes, *scan.unknown_address):
+            offset = write.address - ECLIC_INTCTL
+            if 0 <= offset < 4 * 4096 and offset % 4 == 1:      # clicintie[n]
+                if write in scan.unknown_address:
+                    found.enable_unknown.append(write.site)
+                elif write.value != 0:
+                    found.enables.setdefault(offset // 4, []).append(write.site)
     for name, (i_irq, i_lvl) in ECLIC_SETTERS.items():
         for site, args, caller in code.calls_named(name):
             where = f"{name} at 0x{site:08x} in {caller}"
             for irq in _irqs(code.values(args[i_irq], site), found.everywhere, where):
+                if name in ("ECLIC_Register_IRQ", "eclic_irq_enable"):
+                    found.enables.setdefault(irq, []).append(site)   # sets, then enables
                 for level in _ints(code.values(args[i_lvl], site)):
                     found.settings.setdefault(irq, []).append(_Setting(
                         irq, level, f"{name}({irq}, level {_show(level)}) in {caller}", site))
@@ -501,23 +521,31 @@ class _Order:
 
     def last(self, writes: list[_Setting]) -> tuple[list[_Setting], bool]:
         """The writes whose value may hold once the start-up code is done with them, and
-        whether the value before every write (the reset value) still may: the last sure
-        write, and every other write that is not surely before it."""
-        placed: list[tuple[_Position, bool, _Setting]] = []
-        loose: list[_Setting] = []
+        whether the value before every write (the reset value) still may.
+
+        A write is overwritten when, at every position it runs at, another write surely
+        follows: in the first function where their chains differ the other's site comes
+        later, straight-line from this one's, and is sure below it. The reset value may
+        hold unless some write is sure from the reset entry."""
+        where = {id(w): self.positions(w.site) for w in writes}
+        everything = [(id(w), p) for w in writes for p, _s in (where[id(w)] or [])]
+        live = []
         for write in writes:
-            where = self.positions(write.site)
-            if where is None:
-                loose.append(write)
-            else:
-                placed.extend((position, sure, write) for position, sure in where)
-        sure_ones = [(position, write) for position, sure, write in placed if sure]
-        if not sure_ones:
-            return list(dict.fromkeys(writes)), True
-        final = max(position for position, _w in sure_ones)
-        keep = [write for position, sure, write in placed
-                if position == final or not _before(position, final)]
-        return list(dict.fromkeys([*keep, *loose])), False
+            mine = where[id(write)]
+            if mine is None or not all(
+                    any(self._overwrites(p, q) for owner, q in everything
+                        if owner != id(write) or q != p) for p, _sure in mine):
+                live.append(write)
+        sure = any(ok for w in writes for _p, ok in (where[id(w)] or []))
+        return list(dict.fromkeys(live)) or list(writes), not sure
+
+    def _overwrites(self, p: _Position, q: _Position) -> bool:
+        """q surely runs after p (see `last`)."""
+        for i, (x, y) in enumerate(zip(p, q, strict=False)):
+            if x != y:
+                return x < y and self._straight(y, start=x) and \
+                    all(self.sure(site) for site in q[i + 1:])
+        return False
 
     def enabled_after_set(self, key: int, writes: list[_Setting], found: _Found) -> bool:
         """Every enable of the interrupt follows one of its priority writes in the same

@@ -351,10 +351,33 @@ class _Scratch:
 _RV_STORES = {"sb": 1, "sh": 2, "sw": 4, "c.sw": 4}
 
 
+_RV_LOADS = {"lbu": 1, "lhu": 2, "lw": 4, "c.lw": 4, "c.lwsp": 4}
+
+
 def _step_riscv(func: Function, insn, regs: dict, out) -> None:
     mnem = insn.mnemonic
+    ops = [o.strip() for o in insn.op_str.split(",")] if insn.op_str else []
+    slot = installs._rv_slot(ops[1]) if len(ops) == 2 else None
+    if slot is not None and mnem in ("sb", "sh", "c.swsp", *_RV_STORES):
+        # A -O0 spill of a byte or word (`sb a5, -22(s0)` ... `lbu a3, -22(s0)`).
+        width = {"sb": 1, "sh": 2}.get(mnem, 4)
+        value = _and(regs.get(ops[0]), ("const", (1 << (8 * width)) - 1)) if width < 4 \
+            else regs.get(ops[0])
+        if value is None:
+            regs.pop(slot, None)
+        else:
+            regs[slot] = value
+        return
+    if slot is not None and mnem in _RV_LOADS:
+        width = _RV_LOADS[mnem]
+        value = regs.get(slot)
+        if value is not None and width < 4:
+            value = _and(value, ("const", (1 << (8 * width)) - 1))
+        regs.pop(ops[0], None)
+        if value is not None:
+            regs[ops[0]] = value
+        return
     if mnem in _RV_STORES:
-        ops = [o.strip() for o in insn.op_str.split(",")]
         if len(ops) == 2 and "(" in ops[1]:
             offset_text, base = ops[1].rstrip(")").split("(")
             try:
@@ -371,7 +394,6 @@ def _step_riscv(func: Function, insn, regs: dict, out) -> None:
                     _stale(regs, address)
         return
     if mnem in ("add", "c.add"):
-        ops = [o.strip() for o in insn.op_str.split(",")]
         sources = ops[1:] if len(ops) == 3 else ops
         value = _pointer(regs.get(sources[0]), regs.get(sources[-1])) if sources else None
         if value is not None:
