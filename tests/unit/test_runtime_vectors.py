@@ -95,3 +95,19 @@ def test_mtvec_from_an_argument_is_followed_to_the_caller_constant() -> None:
     moved = [f for f in result.findings if f.rule == "vector-moved"]
     assert [f.site for f in moved] == [0x20000016]   # the second call: a0 from memory
     assert not [f for f in result.findings if f.rule == "roots"]
+
+
+def test_vector_into_ram_with_no_function_is_an_error_not_a_note() -> None:
+    # The same code with h_rt's literal pointing into RAM (a trampoline written at run
+    # time: the ELF has no code there), as a pico-sdk chain slot with a fixed address is.
+    code = CODE.replace("5d010000", "01010020")
+    img = image("arm", code, 0x100, SYMBOLS, mapping=MAPPING, entry="reset",
+                vectors=[0x20001000, "reset", "default", "default"],
+                data={".rodata": (0x1000, words(0x20001000, 0x101, 0x16B, 0x16B, 0x165),
+                                  False),
+                      ".bss": (0x20000000, bytes(0x200), True)})
+    result = verify(img, None, HardenPolicy(), {})
+    moved = [f for f in result.findings if f.rule == "vector-moved"]
+    assert any("pointing into RAM at 0x20000101" in f.message and f.severity == "error"
+               for f in moved), moved
+    assert "h_rt" not in {i.name for i in result.interrupts}

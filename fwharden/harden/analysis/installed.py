@@ -144,6 +144,17 @@ def runtime_roots(image: Image, graph: CallGraph, boot_entries: int = MAX_VECTOR
     follow_arguments()
     roots: dict[int, Installed] = {}
     for install, where in resolved:
+        target = install.value[1] & ~1 if image.family == "arm" else install.value[1]
+        if (install.what in ("vector", "chained") and image.function_at(target) is None
+                and _writable(image, target) and image.section_at(target) is not None):
+            # A vector into RAM that holds no function: code written there at run time (a
+            # trampoline), which the ELF does not have; what it runs is unknown.
+            caller = image.function_at(install.site)
+            problems.append(Problem(install.site, caller.name if caller else where,
+                                    f"a vector is installed at run time pointing into RAM at "
+                                    f"0x{install.value[1]:08x}, where no function of the ELF "
+                                    "is: code written at run time the verifier cannot read"))
+            continue
         for found in _handlers(image, install, where, notes):
             if found.chained:
                 found = dataclasses.replace(found, irq=_chain_irq(image, scanned, install))
