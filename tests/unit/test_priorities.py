@@ -123,3 +123,25 @@ def test_only_handlers_that_preempt_each_other_stack_up() -> None:
     unknown = isr_stack(img, None, HardenPolicy(), (_irq("a", 40, 5), _irq("b", 24, 5),
                                                     _irq("c", 8, None)))
     assert unknown.worst_case == Bound(40 + 8 + 2 * frame, EXACT)
+
+
+# arm-none-eabi-as: reset @ 0x100: bl get; ldr r3,=0xE000E400; movs r1,#0x40;
+#   str r1,[r0,r3]  (LLVM's form of NVIC->IPR[n]: the base in the index register);
+#   b .   get @ 0x110: bx lr   irq0 @ 0x112: bx lr
+INDEXED = "00f006f8014b4021c150fee700e400e070477047"
+INDEXED_SYMBOLS = {"reset": (0x101, 16, "STT_FUNC", "STB_GLOBAL"),
+                   "get": (0x111, 2, "STT_FUNC", "STB_GLOBAL"),
+                   "irq0": (0x113, 2, "STT_FUNC", "STB_GLOBAL")}
+
+
+def test_a_store_at_a_computed_index_makes_every_priority_unknown() -> None:
+    img = image("arm", INDEXED, 0x100, INDEXED_SYMBOLS,
+                vectors=[0x20001000, "reset", *[0] * 14, "irq0"], entry="reset")
+    profile = load_profile("stm32f407")
+    table = find_roots(img, profile, ())
+    graph = CallGraph(img)
+    graph.expand([r.function for r in table.roots] + [table.thread.function])
+    got = find_priorities(img, graph, table.roots, HardenPolicy(), profile,
+                          table.thread.function)
+    assert got["irq0"].level is None
+    assert "0x00000108" in got["irq0"].note and "0xe000e400 + index" in got["irq0"].note

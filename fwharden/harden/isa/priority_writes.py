@@ -261,10 +261,14 @@ def _step_arm(image: Image, func: Function, insn, regs: dict, out) -> None:
         reg_base = regs.get(insn.reg_name(mem.base)) if mem.base else None
         address = _address(insn, mem, regs)
         nominal = None
+        index = regs.get(insn.reg_name(mem.index)) if mem.index else None
         if reg_base is not None and reg_base[0] in ("const", "ptr"):
             nominal = (reg_base[1] + mem.disp) & _MASK
             if reg_base[0] == "ptr":
                 address = None      # a pointer into the range, plus a computed offset
+        elif index is not None and index[0] in ("const", "ptr") and not mem.lshift:
+            # `str r1, [r0, r3]` with r3 = 0xE000E400 (LLVM puts the base in the index).
+            nominal, address = (index[1] + mem.disp) & _MASK, None
         if address is not None or (nominal is not None and _kept(nominal)):
             _record(out, insn.address, address, _STORES[base],
                     regs.get(insn.reg_name(ops[0].reg)), nominal or 0)
