@@ -141,7 +141,11 @@ def cmd_verify(args: argparse.Namespace, out: Writer) -> int:
         raise OutputError("--json - and --sarif -: only one of them can go to standard output")
     elf = Path(args.elf)
     su_files = [*(args.su or ()), *su_files_in(args.su_dir or ())]
-    result = verify_elf(elf, profile, policy, su_files=su_files)
+    stats: dict[str, int] = {}
+    result = verify_elf(elf, profile, policy, su_files=su_files, cache=args.cache, stats=stats)
+    if args.cache:
+        print(f"verify cache {args.cache}: {stats.get('decoded', 0)} functions decoded, "
+              f"{stats.get('reused', 0)} reused", file=sys.stderr)
     if args.json:
         from fwharden.harden.report.json import json_text, to_json
         write_output(args.json, json_text(to_json(result)))
@@ -396,6 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "from the disassembly)")
     p.add_argument("--su", action="append", metavar="FILE",
                    help="one .su stack-usage file of the build (repeatable)")
+    p.add_argument("--cache", metavar="DIR",
+                   help="keep each function's decode in DIR and reuse it while its bytes "
+                   "and everything it reads are unchanged (same result, faster rebuilds)")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("decode-fault", parents=[shared],

@@ -79,6 +79,10 @@ def check_handlers(target, source, env) -> int:
     return 2 if found else 0
 
 
+# The verify step's decode cache, in the board's build directory.
+VERIFY_CACHE = ".fwh-verify-cache"
+
+
 def verify_firmware(target, source, env) -> int:
     """SCons action: prove the linked ELF safe in interrupt context; write JSON, SARIF, text."""
     from fwharden.harden.analysis.policy import should_fail
@@ -99,7 +103,10 @@ def verify_firmware(target, source, env) -> int:
             sorted((elf.parent / "obj").rglob("*.su"))
     images = ImageCache.shared(env)
     try:
-        result = verify_elf(elf, profile, policy, su_files=su_files, image=images.load(elf))
+        # Each function's decode is kept beside the build (decode_cache.py), so a relink
+        # after a small change decodes only what changed; the result is the same.
+        result = verify_elf(elf, profile, policy, su_files=su_files, image=images.load(elf),
+                            cache=elf.parent / VERIFY_CACHE)
     except HardenError as exc:
         print(f"fwharden: error: {exc}", file=sys.stderr)
         return 2

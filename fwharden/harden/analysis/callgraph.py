@@ -41,6 +41,8 @@ class CallGraph:
     config_errors: list[str] = field(default_factory=list)
     # Run-time install scans by function (analysis/installed.py), shared across its rounds.
     scans: dict = field(default_factory=dict)
+    # Earlier runs' decodes (decode_cache.DecodeCache, `verify --cache`), or None.
+    cache: object = None
 
     def function(self, address: int) -> Function:
         func = self.image.function_at(address)
@@ -49,10 +51,10 @@ class CallGraph:
 
     def decode(self, func: Function) -> Decoded:
         if func.address not in self.decoded:
-            if self.image.family == "arm":
-                self.decoded[func.address] = decode_arm(self.image, func)
+            if self.cache is not None:
+                self.decoded[func.address] = self.cache.decode(self.image, func, _decode)
             else:
-                self.decoded[func.address] = decode_riscv(self.image, func)[0]
+                self.decoded[func.address] = _decode(self.image, func)
         return self.decoded[func.address]
 
     def expand(self, roots: Iterable[Function]) -> None:
@@ -114,3 +116,10 @@ class CallGraph:
                 continue
             targets.append(callee.address)
         return tuple(targets)
+
+
+def _decode(image: Image, func: Function) -> Decoded:
+    """The decoder of the image's architecture (`image` may be decode_cache's recorder)."""
+    if image.family == "arm":
+        return decode_arm(image, func)
+    return decode_riscv(image, func)[0]

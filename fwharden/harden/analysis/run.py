@@ -38,7 +38,8 @@ def with_locations(result: VerifyResult, lines: LineTable) -> VerifyResult:
 
 def verify_elf(elf: Path | str, profile: Profile | str | None = None,
                policy: HardenPolicy | None = None, su_files: Sequence[Path] = (), *,
-               image: Image | None = None) -> VerifyResult:
+               image: Image | None = None, cache: Path | str | None = None,
+               stats: dict[str, int] | None = None) -> VerifyResult:
     """Load the ELF (unless `image` is given), check it, attach source lines to findings.
 
     profile: the board it was built for (a Profile, or a catalog board name), or None to
@@ -48,6 +49,9 @@ def verify_elf(elf: Path | str, profile: Profile | str | None = None,
     --su-dir). Nothing else is read: a walk of the ELF's folder would pick up .su files of
     another build. A listed file that does not exist is skipped (an assembly source has
     none); without any, frames come from the disassembly.
+    `cache`: a directory keeping each function's decode between runs (decode_cache.py);
+    the result is identical with it, only faster after a small change. `stats`, when
+    given, is filled with the cache's counts (functions decoded, reused).
     """
     elf = Path(elf)
     if isinstance(profile, str):
@@ -57,7 +61,15 @@ def verify_elf(elf: Path | str, profile: Profile | str | None = None,
     # An object's .su file sits beside it (gcc -fstack-usage writes x.su for x.o): those
     # objects' build attributes are checked too (isa_check.py).
     objects = [Path(su).with_suffix(".o") for su in su_files]
-    result = verify(image, profile, policy or HardenPolicy(), usage, objects)
+    decodes = None
+    if cache is not None:
+        from fwharden.harden.analysis.decode_cache import DecodeCache
+        decodes = DecodeCache(Path(cache))
+    result = verify(image, profile, policy or HardenPolicy(), usage, objects, decodes)
+    if decodes is not None:
+        decodes.save()
+        if stats is not None:
+            stats.update(decodes.stats)
     if result.findings:
         result = with_locations(result, LineTable.of(image))
     return result

@@ -89,15 +89,17 @@ class VerifyResult:
 
 
 def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
-           stack_usage: dict[str, FrameSize], objects: Sequence[Path] = ()) -> VerifyResult:
+           stack_usage: dict[str, FrameSize], objects: Sequence[Path] = (),
+           cache: object = None) -> VerifyResult:
     """Run every check on `image`; `objects` are the build's object files, whose build
-    attributes the ISA check reads too (isa_check.py)."""
+    attributes the ISA check reads too (isa_check.py); `cache`: a decode_cache.DecodeCache
+    of earlier runs (the result is the same with or without it)."""
     if profile is not None and profile.cpu.family != image.family:
         raise HardenError(f"{image.path}: a {image.family.upper()} firmware cannot be checked "
                           f"against board {profile.name} ({profile.cpu.arch}); fix: pass the "
                           "board it was built for")
     table = find_roots(image, profile, policy.thread_context)
-    graph = CallGraph(image, indirect=dict(policy.indirect))
+    graph = CallGraph(image, indirect=dict(policy.indirect), cache=cache)
     roots = list(table.roots)
     graph.expand([r.function for r in roots] + ([table.thread.function] if table.thread else []))
     runtime = _add_runtime_roots(image, graph, table, roots)
