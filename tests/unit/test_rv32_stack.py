@@ -47,3 +47,18 @@ def test_trap_entry_bound_includes_what_runs_on_the_interrupt_stack() -> None:
     # counted before and after the switch), never under-state.
     assert 16 + 48 <= trap.stack.bytes <= 16 + 16 + 48 and trap.stack.kind == "exact"
     assert result.isr_stack.worst_case.bytes >= 64
+
+
+# _start @ 0x20000000 (.option norvc): auipc sp, 0x60000; addi sp, sp, 0 (shown as
+# `mv sp, sp`: a stack top whose low 12 bits are 0, as fwharden's TinyGo script gives
+# fe310); call f; 1: j 1b.   f @ 0x20000014: addi sp, sp, -16; addi sp, sp, 16; ret
+LA_ZERO = "170100601301010097000000e780c0006f000000130101ff1301010167800000"
+LA_SYMBOLS = {"_start": (0x20000000, 20, "STT_FUNC", "STB_GLOBAL"),
+              "f": (0x20000014, 12, "STT_FUNC", "STB_GLOBAL")}
+
+
+def test_la_sp_with_a_zero_low_part_is_a_switch_not_a_run_time_write() -> None:
+    img = image("riscv", LA_ZERO, 0x20000000, LA_SYMBOLS, entry="_start")
+    decoded, _ = decode_riscv(img, img.function_named("_start"))
+    assert decoded.switches == ((0x20000000, 0x80000000),)
+    assert not decoded.frame_dynamic, decoded.frame_note

@@ -170,8 +170,8 @@ class _Rv32Walk:
             self.sp_constant, self.depth = True, 0
             self.switched = min(self.switched, address)
             self.switch_site = address
-        elif dest == "sp" and self.sp_constant and mnem == "addi" and ops_list[1] == "sp":
-            pass  # second half of `la sp, symbol`
+        elif dest == "sp" and self.sp_constant and mnem in ("addi", "mv") and ops_list[1] == "sp":
+            pass  # second half of `la sp, symbol` (`addi sp, sp, 0` prints as `mv sp, sp`)
         elif dest == "sp" and mnem == "addi" and ops_list[1] == "gp":
             # `la sp` relaxed against gp
             self.depth, self.switched = 0, min(self.switched, address)
