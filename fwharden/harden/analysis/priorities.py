@@ -647,11 +647,13 @@ class _Code:
         """(site, argument values, caller name) of each direct call of `callee`."""
         out = []
         for edge in self.callers.get(callee, []):
-            if edge.kind not in ("call", "tail"):
-                continue
-            for call in self.scan(edge.caller).calls:
-                if call.site == edge.site and call.target == callee:
-                    out.append((call.site, call.args, self.graph.function(edge.caller).name))
+            name = self.graph.function(edge.caller).name
+            found = [call for call in self.scan(edge.caller).calls
+                     if call.site == edge.site and call.target == callee]
+            # A call the scan cannot read (through a register the decoder resolved, say)
+            # still calls the setter: with arguments unknown, never skipped.
+            out.extend((call.site, call.args, name) for call in found[:1]) if found else \
+                out.append((edge.site, (None,) * 8, name))
         return out
 
     def calls_named(self, name: str) -> list[tuple[int, tuple, str]]:

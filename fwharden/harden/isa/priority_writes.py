@@ -278,6 +278,13 @@ def _step_arm(image: Image, func: Function, insn, regs: dict, out) -> None:
     if mnem in ("bl", "blx"):
         callee = image.function_at(ops[0].imm & ~1) if ops and \
             ops[0].type == arm_const.ARM_OP_IMM else None
+        target = regs.get(insn.reg_name(ops[0].reg)) if ops and \
+            ops[0].type == arm_const.ARM_OP_REG else None
+        if target is not None and target[0] == "const":
+            # `blx r4` with r4 = a function's address (clang -Oz hoists the address of a
+            # function it calls several times): a direct call for the arguments.
+            out.calls.append(installs.CallArgs(insn.address, target[1] & ~1,
+                                               tuple(regs.get(f"r{n}") for n in range(4))))
         pre, sub = regs.get("r1"), regs.get("r2")
         installs._step_arm(image, func, insn, regs, out)
         if callee is not None and set(callee.names) & set(_ENCODERS) and pre and sub and \
@@ -308,6 +315,10 @@ def _step_arm(image: Image, func: Function, insn, regs: dict, out) -> None:
             value = None
             if a and b and a[0] == _MASK and b[0] == _MASK:
                 value = ("const", (a[1] + b[1] if base == "add" else a[1] - b[1]) & _MASK)
+            elif base == "add" and a and b and ((~a[0] | a[1]) & (~b[0] | b[1]) & _MASK) == 0:
+                # No bit can be 1 on both sides: the sum is the OR (clang adds the new
+                # priority byte into the one it cleared).
+                value = _or(left, right)
             elif base == "add":
                 value = _pointer(left, right)
             if base == "add" and len(ops) == 3 and insn.reg_name(ops[1].reg) == "pc":
