@@ -24,6 +24,13 @@ from fwharden.harden.isa.thumb import decode_arm
 ARM_CODE = "4df8040c4de9042310b54df8201c0df8211c10bd"
 ARM_SYMBOLS = {"parks": (0x201, 20, "STT_FUNC", "STB_GLOBAL")}
 
+# vparks @ 0x300 (-mfpu=fpv4-sp-d16):
+#   vstr    d0, [sp, #-16]      16 below entry SP
+#   vstr    s2, [sp, #-20]      20
+#   bx      lr
+VFP_CODE = "0ded040b0ded051a7047"
+VFP_SYMBOLS = {"vparks": (0x301, 10, "STT_FUNC", "STB_GLOBAL")}
+
 # _start @ 0x20000000: la t0, trap; csrw mtvec, t0; 1: j 1b
 # (c.nop)
 # trap   @ 0x20000010 (.balign 4: mtvec's low bits are its mode):
@@ -45,6 +52,12 @@ def test_thumb_stores_below_sp_are_in_the_frame() -> None:
     decoded = decode_arm(img, img.function_named("parks"))
     assert decoded.frame == 41
     assert not decoded.frame_dynamic and not decoded.unknown
+
+
+def test_thumb_vfp_stores_below_sp_are_in_the_frame() -> None:
+    img = image("arm", VFP_CODE, 0x300, VFP_SYMBOLS)
+    decoded = decode_arm(img, img.function_named("vparks"))
+    assert decoded.frame == 20 and not decoded.unknown
 
 
 def test_rv32_stores_below_sp_are_in_the_frame() -> None:

@@ -90,7 +90,8 @@ _INTERESTING = frozenset(getattr(arm_const, f"ARM_INS_{name}") for name in (
 # Common instructions that matter only when they name SP or PC, or while a constant, table
 # or frame pointer is being followed (then the main loop reads them in full).
 _SOMETIMES = frozenset(getattr(arm_const, f"ARM_INS_{name}") for name in (
-    "ADD", "ADDW", "SUB", "SUBW", "MOV", "LDR", "STR", "STRD", "LDRD", "STRB", "STRH", "MSR"))
+    "ADD", "ADDW", "SUB", "SUBW", "MOV", "LDR", "STR", "STRD", "LDRD", "STRB", "STRH", "MSR",
+    "VSTR"))
 # Capstone 5 gives MOVW the id of MOV; MOVW starts a MOVW/MOVT constant, so it is read.
 _MOV = arm_const.ARM_INS_MOV
 
@@ -330,7 +331,7 @@ class _ThumbWalk:
         elif (base in ("ldr", "ldrd") and "[sp]" in operands and operands[-1].startswith("#")
               and dest != "sp"):
             self.depth -= _imm(operands[-1]) or 0
-        elif base in ("str", "strd", "strb", "strh") and "[sp, #-" in ops:
+        elif base in ("str", "strd", "strb", "strh", "vstr") and "[sp, #-" in ops:
             # STR Rt, [SP, #-n] without write-back (T4, A7.7.158): the word lies n bytes
             # below SP without SP moving (hand-written entry code parks a register there).
             # Counted in the frame: an interrupt stacking its frame here would overwrite it,
