@@ -23,7 +23,7 @@ from test_soundness import reaches
 
 SOURCE = REPO / "tests" / "firmware" / "soundness_rv"
 BOARD = "sifive-e"
-VARIANTS = [("gcc", "0"), ("gcc", "2"), ("gcc", "s"), ("clang", "2")]
+VARIANTS = [("gcc", "0"), ("gcc", "2"), ("gcc", "s"), ("clang", "2"), ("clang", "z")]
 SWITCHING = ("swap_trap", "la_trap")
 ENTRIES = (*SWITCHING, "plain_trap")
 _HEADER = re.compile(r"^([0-9a-f]+) <([^>]+)>:$")
