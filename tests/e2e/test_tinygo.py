@@ -450,3 +450,29 @@ def test_real_tinygo_esp32c3_own_target_image_and_verify(tmp_path: Path) -> None
     prints = [f for f in report["findings"] if f["rule"] == "go-print"]
     assert prints and all(f["severity"] == "warning" and
                           "runtime/interrupt.handleException" in f["path"] for f in prints)
+
+
+@real_tinygo
+@pytest.mark.parametrize(("target", "board", "handlers"), [
+    ("pico", "rp2040", {PICO_USB, "TIMER_IRQ_0_IRQHandler"}),
+    ("microbit", "microbit", {"UART0_IRQHandler", "RTC1_IRQHandler"}),
+])
+def test_real_tinygo_own_target_elf_verifies_with_the_board(tmp_path: Path, target: str,
+                                                            board: str, handlers: set) -> None:
+    # Firmware built elsewhere: TinyGo's own board target and linker script
+    # (targets/rp2040.ld, nrf51.ld), no fwharden layout, checked with the board profile.
+    project = copy_project(FIRMWARE / "hello", tmp_path / "hello")
+    subprocess.run([TINYGO, "build", f"-target={target}", "-o", "firmware.elf", "."],
+                   cwd=project, check=True, capture_output=True)
+    result = fwharden("verify", "--board", board, str(project / "firmware.elf"), "--json", "-")
+    assert result.returncode in (0, 1), result.stderr
+    report = json.loads(result.stdout)
+    # TinyGo's vector table from the SVD (16 + 26 lines), found by its __isr_vector symbol.
+    assert report["vector_table"]["entries"] == 42
+    assert handlers <= {irq["name"] for irq in report["interrupts"]}
+    assert not [f for f in report["findings"] if f["rule"] == "undecodable"]
+    errors = [f for f in report["findings"] if f["severity"] == "error"]
+    if board == "microbit":
+        assert report["verdict"] == "pass" and not errors
+    for finding in errors:   # pico: TinyGo's USB stack and its USB-serial print (as above)
+        assert finding["root"] == PICO_USB or finding["rule"] == "recursion", finding

@@ -22,18 +22,24 @@ from fwharden.harden.isa.thumb import decode_arm
 #           8:  .word w0 + 1, w1 + 1, 0x50000000   (a literal after the table)
 #    w0 0x158: b fa   w1 0x15a: b fb   9: bx lr
 # fa @ 0x15e, fb @ 0x160: bx lr
+# rsw @ 0x162:  cmp r0, #1; bls 1f; b 9f
+#           1:  adr r1, 8f; ldrb r0, [r1, r0]; lsls r0, r0, #1; add pc, r0
+#               .word 0x20000000   8: .byte 2, 3   (the table after a literal)
+#    r0c 0x176: b fa   r1c 0x178: b fb   9: bx lr
 CODE = ("10b5022800d90de0784400794000874401030700012010bd10bc02bc8e461ee000f01ef810bd"
         "012809d84000c04678448088400087440100020010e010e0704701280bd8800001a108588746"
-        "590100005b0100000000005001e001e0704770477047c046")
+        "590100005b0100000000005001e001e0704770477047012800d908e002a1085c400087440000"
+        "00200203f2e7f2e77047")
 SYMBOLS = {
     "bsw": (0x101, 0x26, "STT_FUNC", "STB_GLOBAL"),
     "hsw": (0x127, 0x1a, "STT_FUNC", "STB_GLOBAL"),
     "wsw": (0x141, 0x1e, "STT_FUNC", "STB_GLOBAL"),
     "fa": (0x15f, 2, "STT_FUNC", "STB_GLOBAL"),
     "fb": (0x161, 2, "STT_FUNC", "STB_GLOBAL"),
+    "rsw": (0x163, 0x1a, "STT_FUNC", "STB_GLOBAL"),
 }
 MAPPING = [(0x100, "t"), (0x110, "d"), (0x114, "t"), (0x136, "d"), (0x13a, "t"),
-           (0x14c, "d"), (0x158, "t")]
+           (0x14c, "d"), (0x158, "t"), (0x170, "d"), (0x176, "t")]
 FA, FB = 0x15E, 0x160
 
 
@@ -51,6 +57,12 @@ def test_byte_table_cases_are_followed() -> None:
 
 def test_halfword_table_cases_are_followed() -> None:
     decoded = _decoded("hsw")
+    assert decoded.unknown == ()
+    assert [(s.kind, s.targets) for s in decoded.calls] == [("tail", (FA,)), ("tail", (FB,))]
+
+
+def test_byte_table_through_adr_and_a_register_index_is_followed() -> None:
+    decoded = _decoded("rsw")
     assert decoded.unknown == ()
     assert [(s.kind, s.targets) for s in decoded.calls] == [("tail", (FA,)), ("tail", (FB,))]
 

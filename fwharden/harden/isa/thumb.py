@@ -659,35 +659,41 @@ def _word_switch(image: Image, table: int | None, start: int, end: int) -> tuple
 
 def _byte_switch(image: Image, address: int, start: int, end: int) -> tuple[int, ...]:
     """The cases of LLVM's TBB/TBH lowering for ARMv6-M, which has neither (ARMAsmPrinter,
-    tTBB_JT/tTBH_JT), ending at the `add pc, rx` at `address`:
+    tTBB_JT/tTBH_JT), ending at the `add pc, rx` at `address`, in either of its forms:
 
-        cmp rx, #n ; b<cond> ... ; [lsls rx, rx, #1 (TBH)] ; [nop]
-        add rx, pc ; ldrb/ldrh rx, [rx, #k] ; lsls rx, rx, #1 ; add pc, rx
+        cmp ri, #n ; b<cond> ... ; [lsls ri, ri, #1 (TBH)] ; [nop]
+        add rx, pc      ; ldrb/ldrh rx, [rx, #k]  ; lsls rx, rx, #1 ; add pc, rx   (ri = rx)
+        adr rb, table   ; ldrb/ldrh rx, [rb, ri]  ; lsls rx, rx, #1 ; add pc, rx
 
-    Entry i is the byte (halfword) at the `add rx, pc`'s PC (its address + 4, ARM DDI 0419E
-    A6.7.3) + k + i (2i); the case is `add pc`'s PC + 2 * entry. The entries have no end
-    marker, so the count comes from the bounds check just before (`cmp rx, #n`: entries
-    0..n), searched only across branches, nops and the TBH shift; without it, () and the
-    write to PC stays unclassified."""
+    Entry i is the byte (halfword) at table + i (2i): the table is `add rx, pc`'s PC (its
+    address + 4, ARM DDI 0419E A6.7.3) + k, or ADR's Align(PC, 4) + imm; the case is
+    `add pc`'s PC + 2 * entry. The entries have no end marker, so the count comes from the
+    bounds check just before (`cmp ri, #n`: entries 0..n), searched only across branches,
+    nops and the TBH shift; without it, () and the write to PC stays unclassified."""
     code = image.read(address - 6, 8)
     if code is None or address - 6 < start:
         return ()
-    add_pc_rx, load, shift, add_pc = (int.from_bytes(code[i:i + 2], "little") for i in (0, 2, 4, 6))
-    rx = add_pc_rx & 7
-    if (add_pc_rx & ~7) != 0x4478 or add_pc != 0x4487 | rx << 3 or shift != 0x0040 | rx << 3 | rx:
+    first, load, shift, add_pc = (int.from_bytes(code[i:i + 2], "little") for i in (0, 2, 4, 6))
+    rx = (add_pc >> 3) & 0xF
+    if add_pc & 0xFF87 != 0x4487 or rx > 7 or shift != 0x0040 | rx << 3 | rx:
         return ()
-    if load & 0xF83F != (0x7800 | rx << 3 | rx) and load & 0xF83F != (0x8800 | rx << 3 | rx):
+    if load & 0xF83F in (0x7800 | rx << 3 | rx, 0x8800 | rx << 3 | rx) and first == 0x4478 | rx:
+        size = 1 if load & 0xF000 == 0x7000 else 2
+        table, index = address - 2 + ((load >> 6) & 0x1F) * size, rx
+    elif load & 0xFE07 in (0x5C00 | rx, 0x5A00 | rx) and first & 0xF800 == 0xA000 and (
+            first >> 8) & 7 == (load >> 3) & 7:
+        size = 1 if load & 0xFE00 == 0x5C00 else 2
+        table, index = ((address - 2) & ~3) + (first & 0xFF) * 4, (load >> 6) & 7
+    else:
         return ()
-    size = 1 if load & 0xF000 == 0x7000 else 2
-    table = address - 6 + 4 + ((load >> 6) & 0x1F) * size
     bound = None
     for back in range(address - 8, max(start, address - 20) - 2, -2):
         half = int.from_bytes(image.read(back, 2) or b"\xff\xff", "little")
-        if half == 0x2800 | rx << 8 | (half & 0xFF):
+        if half == 0x2800 | index << 8 | (half & 0xFF):
             bound = half & 0xFF
             break
         branch = 0xD000 <= half < 0xDE00 or 0xE000 <= half < 0xE800  # B<cond>, B (T1, T2)
-        if not (branch or half in (0x46C0, 0xBF00, 0x0040 | rx << 3 | rx)):
+        if not (branch or half in (0x46C0, 0xBF00, 0x0040 | index << 3 | index)):
             return ()
     if bound is None:
         return ()
