@@ -78,15 +78,15 @@ def scan_writes(image: Image, func: Function) -> PriorityScan:
     insns = installs._code(image, func)
     if image.family == "arm":
         entry: dict = {f"r{n}": ("arg", n) for n in range(4)}
-        scan = installs._dataflow(insns, func, entry,
-                                  lambda insn, regs, out: _step_arm(image, func, insn, regs, out),
-                                  installs._flow_arm)
+        scan = _dataflow(insns, entry,
+                         lambda insn, regs, out: _step_arm(image, func, insn, regs, out),
+                         installs._flow_arm)
     else:
         entry = {f"a{n}": ("arg", n) for n in range(8)}
         entry["zero"] = ("const", 0)
-        scan = installs._dataflow(insns, func, entry,
-                                  lambda insn, regs, out: _step_riscv(func, insn, regs, out),
-                                  installs._flow_riscv)
+        scan = _dataflow(insns, entry,
+                         lambda insn, regs, out: _step_riscv(func, insn, regs, out),
+                         installs._flow_riscv)
     mine = [s for s in scan.stores if isinstance(s, tuple)]
     return PriorityScan(
         bytes=tuple(Write(site, address, value, known)
@@ -97,6 +97,67 @@ def scan_writes(image: Image, func: Function) -> PriorityScan:
         unknown_address=tuple(dict.fromkeys(Write(site, address, None, 0)
                                             for kind, site, address, _v, _k in mine
                                             if kind == "unknown")))
+
+
+def _merge(a, b):
+    """The value two paths agree on. Two addresses in the ranges (a pointer stepped
+    through NVIC_IPR in a loop, pico-sdk's and many start-up files' way to set every
+    priority) become ("ptr", the lower): a store through it is seen at an unknown
+    address, never lost."""
+    if a == b:
+        return a
+    if a is not None and b is not None and a[0] in ("const", "ptr") and \
+            b[0] in ("const", "ptr") and _kept(a[1]) and _kept(b[1]):
+        return ("ptr", min(a[1], b[1]))
+    return None
+
+
+def _dataflow(insns: list, entry: dict, step, flow) -> installs.Scan:
+    """installs.py's forward dataflow (fixed point over the instructions, then one pass
+    that records), with `_merge` where paths meet."""
+    index = {insn.address: n for n, insn in enumerate(insns)}
+    successors: list[list[int]] = []
+    for n, insn in enumerate(insns):
+        falls, target = flow(insn)
+        nxt = [n + 1] if falls and n + 1 < len(insns) else []
+        if target is not None and target in index:
+            nxt.append(index[target])
+        successors.append(nxt)
+    states: list[dict | None] = [None] * len(insns)
+    if insns:
+        states[0] = dict(entry)
+    scratch = installs._Out([], [], [])
+
+    def settle() -> None:
+        for _round in range(50):
+            changed = False
+            for n, insn in enumerate(insns):
+                if states[n] is None:
+                    continue
+                after = dict(states[n])
+                step(insn, after, scratch)
+                for m in successors[n]:
+                    before = states[m]
+                    if before is None:
+                        merged = after
+                    else:
+                        merged = {k: v for k in before
+                                  if (v := _merge(before[k], after.get(k))) is not None}
+                    if before is None or merged != before:
+                        states[m] = dict(merged)
+                        changed = True
+            if not changed:
+                return
+
+    settle()
+    # Code no known path reaches starts with every register unknown, and is scanned too.
+    if any(state is None for state in states):
+        states = [{} if state is None else state for state in states]
+        settle()
+    out = installs._Out([], [], [])
+    for n, insn in enumerate(insns):
+        step(insn, dict(states[n] or {}), out)
+    return installs.Scan(tuple(out.installs), tuple(out.stores), tuple(out.calls))
 
 
 # ----------------------------------------------------------------------------- values
