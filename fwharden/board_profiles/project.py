@@ -73,6 +73,7 @@ PROJECT_SCHEMA: dict[str, Any] = {
         "allow": Table(object),      # "reason" or { reason = "...", stack = N }
         "severity": Table(str),
         "recursion": Table(int),
+        "shared": Table(str),        # variable -> how the project protects it
     },
 }
 
@@ -206,6 +207,10 @@ def harden_policy(table: Mapping[str, Any], path: Path) -> HardenPolicy:
     for rule, level in table.get("severity", {}).items():
         _choice(path, f"harden.severity.{rule}", level, SEVERITIES)
     allow, allow_stack = _allow(table.get("allow", {}), path)
+    for name, reason in table.get("shared", {}).items():
+        if not reason.strip():
+            raise ProjectError(path, f"harden.shared.{name}", "needs a reason",
+                               f'write "{name}" = "how the project keeps it race-free"')
     for name, reason in (*table.get("forbid", {}).items(), *allow):
         if not reason.strip():
             raise ProjectError(path, f"harden.forbid.{name}", "needs a reason",
@@ -234,6 +239,7 @@ def harden_policy(table: Mapping[str, Any], path: Path) -> HardenPolicy:
         allow_stack=allow_stack,
         severity=tuple(table.get("severity", {}).items()),
         recursion=tuple(table.get("recursion", {}).items()),
+        shared=tuple(table.get("shared", {}).items()),
     )
 
 

@@ -57,6 +57,18 @@ RULE_TEXT: dict[str, tuple[str, str]] = {
                        "floating-point operations the FPU does in one instruction go through "
                        "software helpers (about ten times slower); build with the board's "
                        "-mfpu/-mfloat-abi or -march/-mabi"),
+    # races.py: shared variables an interrupt can tear.
+    "isr-data-race": ("data race with an interrupt",
+                      "an interrupt that writes this variable can run between the accesses "
+                      "of an update outside a critical section, so one of the writes is lost "
+                      "or a torn value is read; fix: a critical section (cpsid i/cpsie i, "
+                      "PRIMASK save/restore, BASEPRI at or above the handler's priority, "
+                      "csrc mstatus, MIE), an atomic operation, or the hand-off primitives "
+                      "fwh_flag_set/fwh_flag_take and fwh_ring_push/fwh_ring_pop "
+                      "(fwh_handoff.h)"),
+    "shared": ("shared variable accepted by firmware.toml",
+               "[harden.shared] states how the project protects this variable; the binary "
+               "does not show it, so the race rule does not judge it"),
     "library-model": ("bound from a library model or firmware.toml",
                       "this number is a stated fact (a model file or [harden.recursion]), "
                       "not one the verifier proved from the binary"),
@@ -66,7 +78,8 @@ DEFAULT_SEVERITY: dict[str, Severity] = {
     "thread-stack-overflow": "error", "stack-unproven": "warning", "dynamic-stack": "warning",
     "undecodable": "warning", "unknown-target": "warning", "config": "error", "roots": "error",
     "vector-moved": "error", "unused-setting": "warning", "library-model": "note",
-    "allowed": "note", "isa-mismatch": "error", "abi-soft-float": "warning"}
+    "allowed": "note", "isa-mismatch": "error", "abi-soft-float": "warning",
+    "isr-data-race": "error", "shared": "note"}
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "note": 2}
 
 

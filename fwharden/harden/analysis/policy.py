@@ -47,6 +47,8 @@ class HardenPolicy:
     recursion: tuple[tuple[str, int], ...] = ()
     # allowed function -> the stack it may use with everything it calls (`stack = N`)
     allow_stack: tuple[tuple[str, int], ...] = ()
+    # variable -> how the project protects it where the binary cannot show it
+    shared: tuple[tuple[str, str], ...] = ()
 
 
 class _HasSeverity(Protocol):

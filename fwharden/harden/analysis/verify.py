@@ -34,6 +34,7 @@ from fwharden.harden.analysis.isa_check import check_isa
 from fwharden.harden.analysis.models import apply_models, argument_rules, unregistered_callbacks
 from fwharden.harden.analysis.policy import HardenPolicy, Severity
 from fwharden.harden.analysis.priorities import Priority, find_priorities
+from fwharden.harden.analysis.races import check_races
 from fwharden.harden.analysis.reach import root_findings, thread_recursion, thread_unproven
 from fwharden.harden.analysis.roots import RUNTIME_VECTOR, Root, VectorTable, find_roots
 from fwharden.harden.analysis.rules import rule_set
@@ -54,6 +55,7 @@ from fwharden.harden.analysis.uninstalled import REASON as UNINSTALLED_REASON
 from fwharden.harden.analysis.uninstalled import TITLE as UNINSTALLED_TITLE
 from fwharden.harden.analysis.uninstalled import check_image
 from fwharden.harden.elf.image import Family, Image
+from fwharden.harden.elf.lines import LineTable
 from fwharden.harden.errors import HardenError
 
 Verdict = Literal["pass", "fail"]
@@ -281,6 +283,10 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
                 "stack-unproven", severity, f"{other.name}: worst case "
                 f"{other.worst_case.describe()}, but the stack's size is not in the symbol "
                 "table, so it cannot be checked"))
+    # Shared variables an interrupt can tear (races.py), with both sites' file:line.
+    findings.extend(check_races(image, graph, roots, table.thread, policy,
+                                profile.interrupts.priority_bits if profile else None,
+                                severity, _line_lookup(image)))
     findings = _fault_context(findings, models.models)
     findings.sort(key=sort_key)
     instructions = sum(d.instructions for d in graph.decoded.values())
@@ -290,6 +296,20 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
                         thread_stack=thread, functions_analysed=len(graph.decoded),
                         instructions=instructions, other_stacks=others,
                         notes=tuple(table.notes) + tuple(runtime.notes))
+
+
+def _line_lookup(image: Image):
+    """file:line of an address for a message; None without (or with damaged) DWARF."""
+    table: list[LineTable] = []
+
+    def lookup(address: int) -> tuple[str, int] | None:
+        if not table:
+            table.append(LineTable.of(image))
+        try:
+            return table[0].lookup(address)
+        except HardenError:
+            return None
+    return lookup
 
 
 def _apply_callbacks(image: Image, graph: CallGraph, models) -> None:
