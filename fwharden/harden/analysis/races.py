@@ -259,6 +259,7 @@ def check_races(image: Image, graph: CallGraph, roots: list[Root], thread: Root 
     writers = [a for a in actors if not a.thread
                and not never_returns(graph, a.function.address)]
     shared = dict(policy.shared)
+    overridden = dict(policy.severity)
     findings: list[Finding] = []
     symbols = _SymbolVars(image, contexts.memory)
     variables: list[Variables] = []   # DWARF names, read only when there is a finding
@@ -308,8 +309,14 @@ def check_races(image: Image, graph: CallGraph, roots: list[Root], thread: Root 
                     message = (f"{part}: {_what(kind)} by {func.name} at {where}, in "
                                f"{victim.label()}, with {writer.name} not masked; "
                                f"{writer.label()} writes it at {_at(wsite, lookup)}{inside}")
+                    level = severity
+                    if _unsure(writer, victim, image.family) and RULE not in overridden:
+                        # Nesting assumed, not shown: said as a warning, never silence.
+                        level = {**severity, RULE: "warning"}
+                        message += ("; the two priorities are not known, so the handlers "
+                                    "are assumed to nest: give them in [harden.priorities]")
                     findings.append(make_finding(
-                        RULE, severity, message, root=writer.name,
+                        RULE, level, message, root=writer.name,
                         path=(victim.name, func.name) if victim.name != func.name
                         else (func.name,), callee=func.name, site=sites[0]))
     for name in shared:
@@ -382,6 +389,13 @@ def _may_preempt(writer: _Context, victim: _Context, family: str) -> bool:
     if writer.priority is None or victim.priority is None:
         return not victim.fixed   # unknown: assumed to preempt (but not NMI/HardFault)
     return writer.priority < victim.priority
+
+
+def _unsure(writer: _Context, victim: _Context, family: str) -> bool:
+    """Whether the writer preempts the victim handler only by assumption (a priority not
+    known); the thread is always preempted, and RISC-V's MIE is read from the code."""
+    return (not victim.thread and family == "arm" and not writer.fixed
+            and (writer.priority is None or victim.priority is None))
 
 
 def _blocks(mask: Mask, writer: _Context, priority_bits: int | None) -> bool:
