@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from fwharden.board_profiles.project import ProjectError, harden_policy
+from fwharden.harden.analysis.priorities import Priority
 from fwharden.harden.analysis.races import _blocks, _Context
 from fwharden.harden.elf.image import Function
 from fwharden.harden.isa.accesses import MASKED, UNMASKED, Mask
 
 
 def _handler(priority: int | None, fixed: bool = False) -> _Context:
-    return _Context("H", Function(0, 2, ("H",)), False, priority, fixed)
+    return _Context("H", Function(0, 2, ("H",)), Priority(priority, "test"))
 
 
 def test_meet_keeps_only_what_every_path_masks() -> None:

@@ -38,6 +38,7 @@ from fwharden.harden.analysis.callgraph import CallGraph
 from fwharden.harden.analysis.context import never_returns
 from fwharden.harden.analysis.findings import Finding, make_finding
 from fwharden.harden.analysis.policy import HardenPolicy, Severity
+from fwharden.harden.analysis.priorities import THREAD, Priority, can_preempt
 from fwharden.harden.analysis.roots import Root
 from fwharden.harden.analysis.rules import base_name
 from fwharden.harden.elf.image import Function, Image
@@ -66,8 +67,6 @@ FIX = ("fix: make the update a critical section (cpsid i/cpsie i or a PRIMASK sa
 SAFE_PREFIXES = ("fwh_flag_", "fwh_ring_", "__atomic_", "__sync_")
 # Walks of one function with different argument constants before it is walked without.
 MAX_VARIANTS = 16
-# ARM exceptions of fixed priority (B1.5.4): NMI -2, HardFault -1; PRIMASK does not mask them.
-_FIXED = {2: -2, 3: -1}
 
 Lookup = Callable[[int], "tuple[str, int] | None"]
 
@@ -210,43 +209,46 @@ class _Contexts:
 
 @dataclass(frozen=True)
 class _Context:
-    """A root of execution: the thread, or one handler."""
+    """A root of execution: the thread, or one handler with its priority (priorities.py)."""
 
     name: str
     function: Function
-    thread: bool
-    priority: int | None
-    fixed: bool = False
+    priority: Priority
+
+    @property
+    def thread(self) -> bool:
+        return self.priority.scheme == "thread"
+
+    @property
+    def fixed(self) -> bool:
+        """NMI or HardFault: above every configurable priority, not masked by PRIMASK."""
+        return self.priority.scheme == "arm" and self.priority.level is not None and \
+            self.priority.level < 0
 
     def label(self) -> str:
         if self.thread:
             return f"thread code (from {self.name})"
-        if self.fixed:
-            return self.name
-        shown = "not given" if self.priority is None else str(self.priority)
-        return f"{self.name} (priority {shown})"
+        return f"{self.name} (priority {self.priority.describe()})"
 
 
 def check_races(image: Image, graph: CallGraph, roots: list[Root], thread: Root | None,
-                policy: HardenPolicy, priority_bits: int | None,
-                severity: dict[str, Severity], lookup: Lookup) -> list[Finding]:
+                policy: HardenPolicy, priorities: dict[str, Priority],
+                priority_bits: int | None, severity: dict[str, Severity],
+                lookup: Lookup) -> list[Finding]:
     """Findings of the isr-data-race rule (see the module docstring), and the
-    `[harden.shared]` notes and unused-key warnings."""
+    `[harden.shared]` notes and unused-key warnings. `priorities` are each root's
+    preemption priority (priorities.find_priorities)."""
     contexts = _Contexts(image, graph)
-    priorities = dict(policy.priorities)
     actors: list[_Context] = []
     if thread is not None:
-        actors.append(_Context(thread.name, thread.function, True, None))
+        actors.append(_Context(thread.name, thread.function, THREAD))
     for name in policy.thread_context:
         func = image.function_named(name)
         if func is not None and (thread is None or func.address != thread.function.address):
-            actors.append(_Context(name, func, True, None))
+            actors.append(_Context(name, func, THREAD))
     for root in roots:
-        fixed = next((_FIXED[v] for v in root.vectors if v in _FIXED), None) \
-            if image.family == "arm" else None
-        prio = fixed if fixed is not None else next(
-            (priorities[n] for n in root.function.names if n in priorities), None)
-        actors.append(_Context(root.name, root.function, False, prio, fixed is not None))
+        actors.append(_Context(root.name, root.function, priorities.get(
+            root.name, Priority(None, "not found"))))
     # Entry masks: thread code starts unmasked (PRIMASK 0 and MIE 0 at reset, but start-up
     # enables them somewhere the walk may not see: unmasked is the safe side); ARM handlers
     # run with PRIMASK clear (else they were not taken); RISC-V ones with MIE clear.
@@ -382,30 +384,32 @@ def _writes(contexts: _Contexts, keys: list[_Key], symbols: _SymbolVars):
 
 def _may_preempt(writer: _Context, victim: _Context, family: str) -> bool:
     """Whether `writer` can interrupt `victim` by priority alone (masks are per site)."""
-    if victim.thread:
-        return True
-    if family == "riscv":
-        return True     # only where the victim set MIE again: the mask decides
-    if writer.priority is None or victim.priority is None:
-        return not victim.fixed   # unknown: assumed to preempt (but not NMI/HardFault)
-    return writer.priority < victim.priority
+    if family == "riscv" and "eclic" not in (writer.priority.scheme, victim.priority.scheme):
+        return True     # CLINT/PLIC: a handler nests only where it set MIE; the mask decides
+    return can_preempt(writer.priority, victim.priority)
 
 
 def _unsure(writer: _Context, victim: _Context, family: str) -> bool:
     """Whether the writer preempts the victim handler only by assumption (a priority not
     known); the thread is always preempted, and RISC-V's MIE is read from the code."""
-    return (not victim.thread and family == "arm" and not writer.fixed
-            and (writer.priority is None or victim.priority is None))
+    if victim.thread or (family == "riscv" and victim.priority.scheme != "eclic"):
+        return False
+    return writer.priority.level is None or victim.priority.level is None
 
 
 def _blocks(mask: Mask, writer: _Context, priority_bits: int | None) -> bool:
-    """Whether `mask` holds `writer` off."""
+    """Whether `mask` holds `writer` off. BASEPRI compares with the priority byte; a
+    group priority `level` is taken as `level << (8 - priority bits)`, which is the byte
+    when every implemented bit is group priority (HAL's NVIC_PRIORITYGROUP_4) and below
+    it otherwise, so BASEPRI is never credited with masking more than it does."""
     if writer.fixed:
         return False          # NMI and HardFault are not masked by PRIMASK or BASEPRI
     if mask.all:
         return True
-    if mask.basepri and writer.priority is not None and priority_bits:
-        return (writer.priority << (8 - priority_bits)) >= mask.basepri
+    level = writer.priority.level
+    if mask.basepri and level is not None and priority_bits and \
+            writer.priority.scheme == "arm":
+        return (level << (8 - priority_bits)) >= mask.basepri
     return False
 
 

@@ -284,7 +284,7 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
                 f"{other.worst_case.describe()}, but the stack's size is not in the symbol "
                 "table, so it cannot be checked"))
     # Shared variables an interrupt can tear (races.py), with both sites' file:line.
-    findings.extend(check_races(image, graph, roots, table.thread, policy,
+    findings.extend(check_races(image, graph, roots, table.thread, policy, priorities,
                                 profile.interrupts.priority_bits if profile else None,
                                 severity, _line_lookup(image)))
     findings = _fault_context(findings, models.models)
