@@ -98,7 +98,7 @@ def test_every_race_in_the_table_is_found_and_no_other(verified) -> None:
         assert finding.message.count("races.c:") >= 2, finding.message
         assert "HI_IRQHandler" in finding.message
         if arch == "arm":
-            assert "(priority 1 (" in finding.message
+            assert "(priority 1)" in finding.message
         assert "fwh_ring_push" in finding.reason and "critical section" in finding.reason
 
 

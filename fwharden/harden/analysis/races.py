@@ -228,7 +228,8 @@ class _Context:
     def label(self) -> str:
         if self.thread:
             return f"thread code (from {self.name})"
-        return f"{self.name} (priority {self.priority.describe()})"
+        level = self.priority.level
+        return f"{self.name} (priority {'unknown' if level is None else level})"
 
 
 def check_races(image: Image, graph: CallGraph, roots: list[Root], thread: Root | None,
