@@ -74,7 +74,7 @@ MASKED = Mask(all=True)
 class Saved:
     """A register holding a saved mask (`mrs rX, primask`, `csrrci rX, mstatus, 8`)."""
 
-    register: str      # "primask", "basepri" or "mstatus"
+    register: str      # "primask", "basepri", "mstatus" or "mstatus-mie" (its MIE bit only)
     mask: Mask
 
 
@@ -387,11 +387,10 @@ def walk(image: Image, func: Function, entry: Mask, args: dict[str, int],
                 exit_mask = tail_mask if exit_mask is None else exit_mask.meet(tail_mask)
             if i in succ:
                 inside, falls = succ[i]
-                for j in inside:
-                    out_edges.append((j, state))
-                if conditional and ended == "return":
-                    pass
-                if not falls:
+                if ended != "never":      # a branch the saved mask shows is not taken
+                    for j in inside:
+                        out_edges.append((j, state))
+                if not falls or ended == "always":
                     break
         else:
             if stop < len(insns):
@@ -510,6 +509,8 @@ def _arm_step(memory: MemoryMap, insn: _Insn, state: _State, on_call: CallHook):
             state.mask = after
         return found, None, None
     flow, _targets = _arm_flow(insn, _NOWHERE)
+    if base in ("cbz", "cbnz"):
+        return found, _decided(base, ops, regs), None
     if flow == "end" and base in ("b", "bx") and not (ops and ops[0] == "lr"):
         after, _ = on_call(insn.address, state.mask, _args(regs, ARM_ARGS), True)
         return found, "tail", after
@@ -706,7 +707,7 @@ def _rv_step(memory: MemoryMap, insn: _Insn, state: _State, on_call: CallHook):
         after, _ = on_call(insn.address, state.mask, _args(regs, RV_ARGS), True)
         return found, "tail", after
     if flow in ("cond", "branch"):
-        return found, None, None
+        return found, _decided(plain, ops, regs), None
     if mnem in _RV_LOADS or mnem in _RV_STORES:
         load = mnem in _RV_LOADS
         size = _RV_LOADS.get(mnem) or _RV_STORES[mnem]
@@ -744,6 +745,25 @@ def _rv_step(memory: MemoryMap, insn: _Insn, state: _State, on_call: CallHook):
         return found, None, None
     _rv_value(insn, plain, ops, regs)
     return found, None, None
+
+
+def _decided(plain: str, ops: tuple[str, ...], regs: dict[str, object]) -> str | None:
+    """"always"/"never" for a branch on a saved MIE (or PRIMASK) bit, whose value the
+    saved mask gives: `if (saved & MIE) csrsi mstatus, MIE` restores only what was set,
+    and the path that would set it is not taken when it was clear. None: either way."""
+    if plain in ("beqz", "bnez", "cbz", "cbnz") and ops:
+        zero_taken = plain in ("beqz", "cbz")
+    elif plain in ("beq", "bne") and len(ops) == 3 and ops[1] == "zero":
+        zero_taken = plain == "beq"
+    else:
+        return None
+    saved = regs.get(ops[0])
+    if not isinstance(saved, Saved) or saved.register not in ("mstatus-mie", "primask"):
+        return None
+    # mstatus.MIE is 1 when interrupts were enabled; PRIMASK is 1 when they were masked.
+    bit_set = (not saved.mask.all) if saved.register == "mstatus-mie" else saved.mask.all
+    return ("never" if bit_set else "always") if zero_taken else (
+        "always" if bit_set else "never")
 
 
 def _rv_csr(plain: str, ops: tuple[str, ...], state: _State) -> None:
@@ -829,9 +849,11 @@ def _rv_value(insn: _Insn, plain: str, ops: tuple[str, ...], regs: dict[str, obj
         imm = _int(ops[-1])
         if isinstance(src, int) and imm is not None:
             value = src + imm
-    elif plain == "andi" and len(ops) == 3 and isinstance(regs.get(ops[1]), Saved) and \
-            _int(ops[2]) == _MIE:
-        regs[dest] = regs[ops[1]]   # keeping MIE of a saved mstatus: still the saved state
+    elif plain == "andi" and isinstance(regs.get(ops[-2] if len(ops) == 3 else dest), Saved) \
+            and _int(ops[-1]) == _MIE:
+        saved = regs[ops[-2] if len(ops) == 3 else dest]
+        # Keeping MIE of a saved mstatus: still the saved state, now just its MIE bit.
+        regs[dest] = Saved("mstatus-mie", saved.mask) if isinstance(saved, Saved) else saved
         return
     if value is None:
         regs.pop(dest, None)
