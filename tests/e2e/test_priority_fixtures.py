@@ -149,3 +149,23 @@ def test_priorities_set_in_a_loop(tmp_path: Path, opt: str) -> None:
     assert {n: found[n].level for n in expected} == expected
     assert not can_preempt(found["EXTI1_IRQHandler"], found["EXTI0_IRQHandler"])
     assert can_preempt(found["EXTI0_IRQHandler"], found["EXTI1_IRQHandler"])
+
+
+@pytest.mark.parametrize("opt", OPTS)
+def test_eclic_levels(tmp_path: Path, opt: str) -> None:
+    elf = tmp_path / f"eclic-O{opt}.elf"
+    subprocess.run(["riscv64-unknown-elf-gcc", "-march=rv32imac_zicsr", "-mabi=ilp32",
+                    "-ffreestanding", f"-O{opt}", "-nostdlib", "-Wl,-Ttext=0x08000000",
+                    "-Wl,-Tdata=0x20000000", "-Wl,--entry=_start", "-o", str(elf),
+                    str(SOURCE / "eclic.c"), str(SOURCE / "eclic_lib.c")], check=True)
+    text = subprocess.run(["riscv64-unknown-elf-objdump", "-d", str(elf)], capture_output=True,
+                          text=True, check=True).stdout
+    assert "<eclic_irq_enable>" in _function(text, "main")    # calls, not inlined
+    found = _priorities(elf, "gd32vf103")
+    expected = _expected("eclic.c")
+    assert {n: found[n].level for n in expected} == expected
+    assert all(found[n].scheme == "eclic" for n in expected)
+    # ECLIC: the higher level preempts; equal levels do not.
+    assert can_preempt(found["eclic_mtip_handler"], found["eclic_msip_handler"])
+    assert not can_preempt(found["eclic_msip_handler"], found["eclic_mtip_handler"])
+    assert not can_preempt(found["USART0_IRQHandler"], found["eclic_msip_handler"])
