@@ -145,3 +145,32 @@ def test_a_store_at_a_computed_index_makes_every_priority_unknown() -> None:
                           table.thread.function)
     assert got["irq0"].level is None
     assert "0x00000108" in got["irq0"].note and "0xe000e400 + index" in got["irq0"].note
+
+
+def _rv(name: str, depth: int, kind: str, level: int | None) -> InterruptReport:
+    return InterruptReport(vectors=(3,), labels=("cause 3",), name=name, aliases=(),
+                           address=0x100, kind=kind, stack=Bound(depth, EXACT),
+                           deepest=(PathStep(name, depth),),
+                           priority=Priority(level, "test", None, "eclic"))
+
+
+# riscv64-unknown-elf-as -march=rv32imac_zicsr: entry @ 0x100: csrrw ra, 0x7ed, ra
+# (jalmnxti: enables MIE, runs the next pending handler); c.jr ra
+JALMNXTI = "f390d07e8280"
+
+
+def test_eclic_levels_nest_when_interrupt_code_re_enables() -> None:
+    syms = {"entry": (0x100, 6, "STT_FUNC", "STB_GLOBAL")}
+    img = image("riscv", JALMNXTI, 0x100, syms)
+    entry = _rv("entry", 64, "trap-entry", None)
+    two = (entry, _rv("a", 40, "handler", 1), _rv("b", 24, "handler", 2))
+    check = isr_stack(img, None, HardenPolicy(), two)
+    assert check.worst_case == Bound(40 + 64 + 24 + 64, EXACT)
+    assert "jalmnxti" in check.levels[0].label
+    # One ECLIC level: nothing preempts, the one deepest root as before.
+    same = isr_stack(img, None, HardenPolicy(), (entry, _rv("a", 40, "handler", 1),
+                                                 _rv("b", 24, "handler", 1)))
+    assert same.worst_case == Bound(64, EXACT)
+    # Without the re-enable (fwharden's own trap entry): one level.
+    plain = image("riscv", "82808280", 0x100, {"entry": (0x100, 4, "STT_FUNC", "STB_GLOBAL")})
+    assert isr_stack(plain, None, HardenPolicy(), two).worst_case == Bound(64, EXACT)

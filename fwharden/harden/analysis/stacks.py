@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from fwharden.board_profiles import Profile
 from fwharden.board_profiles.model import arm_exception_frame
+from fwharden.harden.analysis.arguments import _listing
 from fwharden.harden.analysis.bounds import (
     AT_LEAST,
     EXACT,
@@ -153,6 +154,67 @@ def _unknown_why(item: InterruptReport) -> str:
     return f"priority unknown: {why}"
 
 
+# CSR 0x7ED is the Nuclei ECLIC's jalmnxti: it sets mstatus.MIE and jumps to the next
+# pending non-vectored handler (Nuclei ECLIC spec, "CSR jalmnxti"; the SDK's irq_entry).
+_JALMNXTI = "0x7ed"
+
+
+def _reenables(image: Image, interrupts: tuple[InterruptReport, ...]) -> str | None:
+    """Where interrupts are turned back on inside interrupt code, as 'name at 0x...', or
+    None: a jalmnxti (csrrw/csrrs on CSR 0x7ED) anywhere, or a root whose own code sets
+    mstatus.MIE (csrs mstatus, reg / csrsi mstatus, 8). A handler that enables through a
+    function it calls is not seen; fwharden's own trap entry enables nothing."""
+    for func in image.functions:
+        # jalmnxti anywhere in the code (the SDK's irq_entry is often not a root itself):
+        # SYSTEM opcode 0x73 with CSR 0x7ED in bits 31:20.
+        data = image.read(func.address, func.size) or b""
+        for at in range(0, len(data) - 3, 2):
+            if data[at] & 0x7F == 0x73 and data[at + 3] == 0x7E and data[at + 2] >> 4 == 0xD:
+                return f"{func.name} at 0x{func.address + at:08x} (jalmnxti)"
+    for item in interrupts:
+        func = image.function_at(item.address)
+        if func is None:
+            continue
+        for address, mnem, ops in _listing(image, func):
+            operands = [o.strip() for o in ops.split(",")] if ops else []
+            if _JALMNXTI in operands and mnem in ("csrrw", "csrrs", "csrw", "csrs"):
+                return f"{item.name} at 0x{address:08x} (jalmnxti)"
+            if mnem in ("csrsi", "csrs") and operands and operands[0] == "mstatus":
+                bit = operands[-1]
+                if mnem == "csrs" or (bit.lstrip("-").isdigit() and int(bit) & 8):
+                    return f"{item.name} at 0x{address:08x} ({mnem} mstatus)"
+    return None
+
+
+def _eclic_levels(interrupts: tuple[InterruptReport, ...], why: str) -> list[tuple[str, Bound]]:
+    """A root re-enables interrupts (the Nuclei SDK's irq_entry does): a handler may be
+    preempted by one of a higher ECLIC level. One level per distinct ECLIC level (each
+    with the deepest handler there and the deepest trap entry, which it runs under);
+    a handler of unknown level is its own."""
+    entries = [i for i in interrupts if i.kind == "trap-entry"]
+    entry = _deepest(entries) if entries else Bound(0, EXACT)
+    grouped: dict[int, list[InterruptReport]] = {}
+    loose = []
+    for item in interrupts:
+        if item.kind != "handler":
+            continue
+        level = item.priority.level if item.priority is not None else None
+        if level is None:
+            loose.append(item)
+        else:
+            grouped.setdefault(level, []).append(item)
+    if len(grouped) <= 1 and not loose:
+        return []       # one level: nothing preempts anything (equal levels never do)
+    out = [(f"{_level_label(lvl, items).replace('priority', 'ECLIC level', 1)} under the "
+            f"trap entry; interrupts re-enabled by {why}", _deepest(items).plus(entry))
+           for lvl, items in sorted(grouped.items())]
+    out += [(f"{item.name} ({_unknown_why(item)}) under the trap entry",
+             item.stack.plus(entry)) for item in loose]
+    if not out:
+        out = [(f"trap entry; interrupts re-enabled by {why}", entry)]
+    return out
+
+
 def isr_stack(image: Image, profile: Profile | None, policy: HardenPolicy,
               interrupts: tuple[InterruptReport, ...]) -> StackCheck:
     """Sum over preemption levels of the deepest handler at that level plus its frame."""
@@ -186,11 +248,15 @@ def isr_stack(image: Image, profile: Profile | None, policy: HardenPolicy,
     else:
         # Code the hardware enters: trap entries (their bound includes what they dispatch
         # to) and handlers of vectored tables. fwharden's trap entry never re-enables
-        # interrupts, so one level unless [harden] nesting_levels says otherwise.
+        # interrupts, so one level unless [harden] nesting_levels says otherwise, or the
+        # code re-enables them in interrupt context (ECLIC: by level, _eclic_levels).
         pool = [i for i in interrupts if i.kind in ("trap-entry", "handler")]
         count = policy.nesting_levels or 1
         ranked = sorted(pool, key=lambda i: i.stack.rank(), reverse=True)
         levels = [(f"level {n + 1}: {i.name}", i.stack) for n, i in enumerate(ranked[:1] * count)]
+        enabling = _reenables(image, interrupts)
+        if enabling and not policy.nesting_levels and ranked:
+            levels = _eclic_levels(interrupts, enabling) or levels
     worst = Bound(0, EXACT)
     rows = []
     for label, bound in levels:
