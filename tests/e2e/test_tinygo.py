@@ -327,6 +327,11 @@ def test_real_tinygo_unsupported_board_is_one_line(tmp_path: Path) -> None:
                      f"it; fix: build the Go program for one of {', '.join(sorted(TINYGO_BOARDS))}"
                      ", or use a C toolchain"]
     assert {"stm32f407", "fe310"} <= set(TINYGO_BOARDS)
+    # esp32c3: TinyGo supports the chip, with a layout of its own: the line says how.
+    result = scons(project, "board=esp32c3", check=False)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1
+    assert "boots from flash 0x0" in lines[0] and "--board esp32c3" in lines[0]
 
 
 def _words(elf: Path, address: int, count: int) -> list[int]:
