@@ -481,3 +481,27 @@ def test_real_tinygo_own_target_elf_verifies_with_the_board(tmp_path: Path, targ
         assert report["verdict"] == "pass" and not errors
     for finding in errors:   # pico: TinyGo's USB stack and its USB-serial print (as above)
         assert finding["root"] == PICO_USB or finding["rule"] == "recursion", finding
+
+
+@real_tinygo
+def test_real_tinygo_microbit_crash_decodes_in_qemu(tmp_path: Path) -> None:
+    # QEMU's microbit raises a precise BusFault (HardFault on ARMv6-M) for the store to
+    # unmapped 0x7ffffffc; TinyGo's HardFault_Handler prints its line. Its sp is the MSP
+    # (main runs as a goroutine on the PSP), and the pc it read from there is stale:
+    # decode-fault says both instead of naming a wrong stack or function.
+    project = copy_project(FIRMWARE / "crash", tmp_path / "crash")
+    scons(project, "board=microbit")
+    elf = project / "build" / "microbit" / "firmware.elf"
+    qemu = subprocess.run(["timeout", "5", "qemu-system-arm", "-M", "microbit", "-nographic",
+                           "-monitor", "none", "-serial", "stdio", "-kernel", str(elf)],
+                          capture_output=True, text=True, check=False)
+    assert "fatal error: HardFault with sp=" in qemu.stdout
+    log = tmp_path / "crash.log"
+    log.write_text(qemu.stdout)
+    result = fwharden("decode-fault", "--elf", str(elf), str(log), "--json")
+    assert result.returncode == 0, result.stderr
+    decoded = json.loads(result.stdout)
+    assert decoded["summary"].startswith("TinyGo fatal error: HardFault; sp (the MSP) on")
+    assert any("PSP" in detail for detail in decoded["details"])
+    if decoded["pc"]["function"] is None:
+        assert any("in no function" in detail for detail in decoded["details"])

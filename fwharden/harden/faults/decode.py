@@ -120,7 +120,19 @@ def _decode_tinygo(image: Image, lines: LineTable, fault: TinyGoFault) -> Decode
                        "overwritten at a task switch: a goroutine stack (in the GC heap) "
                        "overflowed")
         stack = "a goroutine stack in the GC heap"
-    if "sp" in f:
+    arm_hardfault = image.family == "arm" and "mcause" not in f
+    if "sp" in f and arm_hardfault:
+        # TinyGo's HardFault_Handler (device/arm/cortexm.S) prints the SP it entered with
+        # (`mov r0, sp` in handler mode: the MSP) and reads the PC from there. A goroutine
+        # runs on the PSP (internal/task/task_stack_cortexm.S), so its fault frame is not
+        # where that SP points, and the handler restarts SP at the initial stack pointer
+        # (vector word 0) before it prints, which can overwrite a frame near that top.
+        stack = which_stack(image, f["sp"])
+        details.append(f"sp=0x{f['sp']:08x} is the MSP TinyGo's HardFault_Handler entered "
+                       f"with, on {stack}; the fault frame is there only if the scheduler "
+                       "or a handler faulted (a goroutine runs on the PSP, which TinyGo "
+                       "does not print)")
+    elif "sp" in f:
         stack = which_stack(image, f["sp"])
         details.append(f"sp=0x{f['sp']:08x} is on {stack}")
     elif not fault.canary:
@@ -129,8 +141,12 @@ def _decode_tinygo(image: Image, lines: LineTable, fault: TinyGoFault) -> Decode
         details.append(f"at 0x{f['addr']:08x}")
     summary = f"TinyGo {'panic' if fault.canary else 'fatal error'}: {details[0]}"
     if stack:
-        summary += f"; on {stack}"
+        summary += f"; sp (the MSP) on {stack}" if arm_hardfault else f"; on {stack}"
     pc = _locate(image, lines, f["pc"]) if "pc" in f else None
+    if arm_hardfault and pc is not None and image.function_at(f["pc"] & ~1) is None:
+        details.append(f"pc=0x{f['pc']:08x} is in no function: not the faulting PC (the "
+                       "frame TinyGo read it from is on the PSP, or was overwritten by the "
+                       "handler restarting on the initial SP)")
     return DecodedFault(summary=summary, kind="tinygo", details=tuple(details), stack=stack,
                         stack_title=stack, pc=pc, lr=None, fields=dict(f))
 

@@ -9,7 +9,9 @@ from fwharden.harden.faults.decode import DecodedFault, Location
 
 def describe_fault(decoded: DecodedFault) -> str:
     out = [decoded.summary]
-    out.extend(f"  - {detail}" for detail in decoded.details if "canary" in detail)
+    # The canary, and TinyGo's Cortex-M caveats (its SP is the MSP, its PC may be stale).
+    out.extend(f"  - {detail}" for detail in decoded.details
+               if "canary" in detail or "PSP" in detail)
     if decoded.stack_title:
         out.append(f"stack: {decoded.stack_title}")
     for handler in decoded.handlers:
