@@ -8,7 +8,7 @@ handler. What stays unresolved is kept as a value for the findings, never droppe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from fwharden.harden.elf.image import Function, Image
@@ -43,6 +43,11 @@ class CallGraph:
     scans: dict = field(default_factory=dict)
     # Earlier runs' decodes (decode_cache.DecodeCache, `verify --cache`), or None.
     cache: object = None
+    # Asked about each indirect call the decoder and [harden.indirect] leave open
+    # (analysis/pointers.py): (targets, how it found them), or None when it cannot tell.
+    # Empty targets: the call provably never runs (the pointer is never set).
+    resolver: Callable[[Function, CallSite], tuple[tuple[int, ...], str] | None] | None = None
+    never_called: list[tuple[int, CallSite, str]] = field(default_factory=list)
 
     def function(self, address: int) -> Function:
         func = self.image.function_at(address)
@@ -79,10 +84,17 @@ class CallGraph:
                     # decoder already counts that code's frame as the function's own.
                     continue
                 targets = site.targets or self._configured(func, site)
+                how = site.how or ("" if not site.indirect else "[harden.indirect]")
+                if not targets and site.indirect and self.resolver is not None:
+                    found = self.resolver(func, site)
+                    if found is not None and not found[0]:
+                        self.never_called.append((address, site, found[1]))
+                        continue
+                    if found is not None:
+                        targets, how = found
                 if not targets:
                     self.unresolved[address].append(site)
                     continue
-                how = site.how or ("" if not site.indirect else "[harden.indirect]")
                 for target in targets:
                     callee = self.image.function_at(target)
                     if callee is None:
@@ -105,17 +117,22 @@ class CallGraph:
         names: list[str] = []
         for key in keys:
             names.extend(self.indirect.get(key, ()))
-        targets = []
+        return tuple(f.address for f in self.named(names, f"for the call at 0x{site.site:08x}"))
+
+    def named(self, names: Iterable[str], context: str) -> list[Function]:
+        """The functions `[harden.indirect]` names; a name the ELF lacks is a config error
+        (one line per name and context)."""
+        found = []
         for name in dict.fromkeys(names):
             callee = self.image.function_named(name)
             if callee is None:
-                message = (f"[harden.indirect] names '{name}' for the call at 0x{site.site:08x}, "
-                           "but the ELF has no such function")
+                message = (f"[harden.indirect] names '{name}' {context}, but the ELF has no "
+                           "such function")
                 if message not in self.config_errors:
                     self.config_errors.append(message)
                 continue
-            targets.append(callee.address)
-        return tuple(targets)
+            found.append(callee)
+        return found
 
 
 def _decode(image: Image, func: Function) -> Decoded:

@@ -11,14 +11,85 @@ over-approximation for other roots: more edges can only add findings, never hide
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from fwharden.harden.analysis.bounds import reachable
 from fwharden.harden.analysis.callgraph import CallGraph, Edge
+from fwharden.harden.analysis.pointers import Pointers, pointers_for
 from fwharden.harden.elf.image import Function, Image
+from fwharden.harden.isa.model import CallSite
 
 # How many candidate names an unresolved call's snippet lists before "...".
 MAX_CANDIDATES = 12
+
+
+@dataclass(frozen=True)
+class IndirectCall:
+    """An indirect call the analysis resolved, and how (for the report and verify.json)."""
+
+    site: int
+    function: str
+    targets: tuple[str, ...]     # empty: the pointer is never set, the call cannot run
+    how: str
+    automatic: bool = False      # found by analysis/pointers.py (not the decoder or a key)
+
+
+def resolved_calls(graph: CallGraph) -> tuple[IndirectCall, ...]:
+    """Every indirect call of the analysed code that has targets or provably none."""
+    answered = getattr(graph.resolver, "answered", set())
+    found: dict[int, IndirectCall] = {}
+    for caller, edges in graph.edges.items():
+        for edge in edges:
+            if not edge.kind.startswith("indirect"):
+                continue
+            old = found.get(edge.site)
+            name = graph.function(edge.callee).name
+            targets = (*old.targets, name) if old else (name,)
+            found[edge.site] = IndirectCall(edge.site, graph.function(caller).name,
+                                            targets, edge.how, edge.site in answered)
+    for caller, site, how in graph.never_called:
+        found.setdefault(site.site, IndirectCall(site.site, graph.function(caller).name, (), how,
+                                                 True))
+    return tuple(found[k] for k in sorted(found))
+
+
+class AutoResolver:
+    """The CallGraph's resolver: analysis/pointers.py, built on the first call it is asked
+    about (an image whose indirect calls the decoder resolves pays nothing)."""
+
+    def __init__(self, image: Image, exclude: tuple[tuple[int, int], ...] = ()) -> None:
+        self.image, self.exclude = image, exclude
+        self._pointers: Pointers | None | bool = False
+        self.answered: set[int] = set()     # call sites it resolved
+
+    @property
+    def pointers(self) -> Pointers | None:
+        if self._pointers is False:
+            self._pointers = pointers_for(self.image, self.exclude)
+        return self._pointers or None
+
+    def __call__(self, func: Function, site: CallSite) -> tuple[tuple[int, ...], str] | None:
+        pointers = self.pointers
+        if pointers is None:
+            return None
+        found = pointers.resolve(func, site.site)
+        if found is None:
+            return None
+        self.answered.add(site.site)
+        return found.targets, found.how
+
+    def candidates(self, func: Function, site: int) -> list[Function] | None:
+        """Type-matched candidates for an unresolved call, when the pointer type is known."""
+        pointers = self.pointers
+        if pointers is None:
+            return None
+        found = [self.image.function_at(a) for a in pointers.candidates(func, site)]
+        return [f for f in found if f is not None]
+
+
+def resolver_for(image: Image, exclude: tuple[tuple[int, int], ...] = ()) -> Callable:
+    return AutoResolver(image, exclude)
 
 
 def apply_handler_keys(graph: CallGraph, roots: Iterable[Function]) -> set[str]:
@@ -34,16 +105,7 @@ def apply_handler_keys(graph: CallGraph, roots: Iterable[Function]) -> set[str]:
             if not keys:
                 continue
             names = [t for k in keys for t in graph.indirect[k]]
-            targets = []
-            for name in dict.fromkeys(names):
-                callee = graph.image.function_named(name)
-                if callee is None:
-                    message = (f"[harden.indirect] {keys[0]} names '{name}', but the ELF has "
-                               "no such function")
-                    if message not in graph.config_errors:
-                        graph.config_errors.append(message)
-                    continue
-                targets.append(callee)
+            targets = graph.named(names, f"under {keys[0]}")
             if not targets:
                 continue
             new: list[Function] = []

@@ -28,7 +28,14 @@ from fwharden.harden.analysis.callgraph import CallGraph, Edge
 from fwharden.harden.analysis.context import FAULT_RELAXED, never_returns
 from fwharden.harden.analysis.findings import DEFAULT_SEVERITY, Finding, make_finding, sort_key
 from fwharden.harden.analysis.frames import FrameSize
-from fwharden.harden.analysis.indirect import address_taken, apply_handler_keys, unused_keys
+from fwharden.harden.analysis.indirect import (
+    IndirectCall,
+    address_taken,
+    apply_handler_keys,
+    resolved_calls,
+    resolver_for,
+    unused_keys,
+)
 from fwharden.harden.analysis.installed import RunTime, chain_frame, runtime_roots
 from fwharden.harden.analysis.isa_check import check_isa
 from fwharden.harden.analysis.models import apply_models, argument_rules, unregistered_callbacks
@@ -78,6 +85,8 @@ class VerifyResult:
     # Stacks handlers switch to other than the interrupt stack (a fault stack).
     other_stacks: tuple[StackCheck, ...] = ()
     notes: tuple[str, ...] = ()   # what the root search accepted or skipped, said aloud
+    # Indirect calls resolved (decoder, [harden.indirect], or analysis/pointers.py) and how.
+    indirect_calls: tuple[IndirectCall, ...] = ()
 
     def priority_of(self, name: str) -> Priority | None:
         """The preemption priority of the root `name` (priorities.can_preempt compares)."""
@@ -101,7 +110,10 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
                           f"against board {profile.name} ({profile.cpu.arch}); fix: pass the "
                           "board it was built for")
     table = find_roots(image, profile, policy.thread_context)
-    graph = CallGraph(image, indirect=dict(policy.indirect), cache=cache)
+    # Vector-table words are read by the hardware, not loaded by code: no pointer tables.
+    vectors = ((table.address, table.address + 4 * table.entries),) if table.entries else ()
+    graph = CallGraph(image, indirect=dict(policy.indirect), cache=cache,
+                      resolver=resolver_for(image, vectors))
     roots = list(table.roots)
     graph.expand([r.function for r in roots] + ([table.thread.function] if table.thread else []))
     runtime = _add_runtime_roots(image, graph, table, roots)
@@ -295,7 +307,8 @@ def verify(image: Image, profile: Profile | None, policy: HardenPolicy,
                         interrupts=interrupts, findings=tuple(findings), isr_stack=isr,
                         thread_stack=thread, functions_analysed=len(graph.decoded),
                         instructions=instructions, other_stacks=others,
-                        notes=tuple(table.notes) + tuple(runtime.notes))
+                        notes=tuple(table.notes) + tuple(runtime.notes),
+                        indirect_calls=resolved_calls(graph))
 
 
 def _line_lookup(image: Image):

@@ -60,6 +60,9 @@ def to_json(result: VerifyResult) -> dict[str, Any]:
             for f in result.findings
         ],
         "notes": list(result.notes),
+        "indirect_calls": [{"site": c.site, "function": c.function, "targets": list(c.targets),
+                            "how": c.how, "automatic": c.automatic}
+                           for c in result.indirect_calls],
         "isr_stack": _stack(result.isr_stack),
         "thread_stack": _stack(result.thread_stack),
         "other_stacks": [{**_stack(check), "name": check.name} for check in result.other_stacks],

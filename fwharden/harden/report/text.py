@@ -37,6 +37,15 @@ def describe_report(result: VerifyResult) -> str:
         lines.append("preemption priorities (equal ones never nest):")
         lines += [f"    {i.name}: {i.priority.describe()}" for i in known]
     lines.append("")
+    automatic = [c for c in result.indirect_calls if c.automatic]
+    if automatic:
+        lines.append(f"indirect calls resolved: {len(automatic)}")
+        for call in automatic:
+            shown = ", ".join(call.targets[:6]) + (f", +{len(call.targets) - 6} more"
+                                                   if len(call.targets) > 6 else "")
+            lines.append(f"    0x{call.site:08x} in {call.function} -> "
+                         f"{shown or 'nothing'} ({call.how})")
+        lines.append("")
     if not result.findings:
         lines.append("no findings")
     for finding in result.findings:
