@@ -219,10 +219,12 @@ class Pointers:
         return sub.params[index]
 
     def _param_count(self, function: int) -> int:
+        """Parameters to follow: up to 4 in r0-r3 and 4 more on the stack (AAPCS 5.5:
+        word-sized arguments after the fourth go to [SP], [SP+4], ... at the call)."""
         sub = self.types.subprograms.get(function)
         if sub is None or sub.params is None or sub.variadic:
             return 4
-        return min(len(sub.params), 4)
+        return min(len(sub.params), 8)
 
     def _pointee(self, value: Value, depth: int = 0) -> tuple[int | None, int] | None:
         """(object type, offset into it) that a pointer value points to."""
@@ -479,9 +481,14 @@ class Pointers:
                     target = self._function_word(word) if word is not None else None
                     if target is not None:
                         return {target}, f"constant in {section.name}"
+            located = self._location(value[1], value[2])
+            if located is not None and self.types.is_volatile(located[0]):
+                # C11 6.7.3p7: a volatile object may be changed in ways the program does
+                # not show (a debugger, another core): its values cannot be listed.
+                return None
             key = self.fp_key(value[1], value[2])
             if key is None:
-                if self._location(value[1], value[2]) is not None:
+                if located is not None:
                     return None     # a typed word that is no function pointer
                 return self._untyped_member(value)
             signature = self._signature_of(value)
@@ -736,7 +743,9 @@ class _Walk:
                 leaders.update(t for t in self._table(insn) if t in index_of)
         self.leaders = leaders
         entry = _State({"r0": ("p", 0, 0), "r1": ("p", 1, 0), "r2": ("p", 2, 0),
-                        "r3": ("p", 3, 0), "sp": ("s", 0)}, {})
+                        "r3": ("p", 3, 0), "sp": ("s", 0)},
+                       {4 * (i - 4): ("p", i, 0)
+                        for i in range(4, self.owner._param_count(self.func.address))})
         states: dict[int, _State] = {self.insns[0].address: entry}
         visits: dict[int, int] = defaultdict(int)
         todo = [self.insns[0].address]
@@ -986,24 +995,34 @@ class _Walk:
             for reg in _ARGS:
                 self.escape(state.regs.get(reg), "a call outside every function")
             return
+        sp = state.regs.get("sp")
+        typed = callee.address in self.owner.types.subprograms
+        if not typed and sp is not None and sp[0] == "s":
+            for i in range(4):   # what code without DWARF may take from the stack
+                self.escape(state.slots.get(sp[1] + 4 * i), "a stack argument")
         for i in range(self.owner._param_count(callee.address)):
-            value = state.regs.get(_ARGS[i])
+            if i < 4:
+                value = state.regs.get(_ARGS[i])
+            elif sp is not None and sp[0] == "s":
+                value = state.slots.get(sp[1] + 4 * (i - 4))
+            else:
+                value = None
             if value is not None:
                 self.flow(value, ("a", callee.address, i),
                           f"argument to {callee.name} in {self.func.name}")
             else:
                 self.facts.unknown.setdefault(("a", callee.address, i),
                                               f"argument from {self.func.name}")
-        # Arguments on the stack (the fifth and later) are not followed: a function
-        # address among them escapes when the slot is written (untracked memory).
-        if any(v[0] == "s" for r in _ARGS if (v := state.regs.get(r)) is not None):
-            self._expose(state)
+        exposed = [v[1] for r in _ARGS if (v := state.regs.get(r)) is not None and v[0] == "s"]
+        if exposed:
+            self._expose(state, min(exposed))
 
-    def _expose(self, state: _State) -> None:
-        """The stack's address went out: called code may write any slot."""
-        for value in state.slots.values():
-            self.escape(value, "a stack slot whose address is passed on")
-        state.slots.clear()
+    def _expose(self, state: _State, lowest: int | None = None) -> None:
+        """A stack address went out (`&len` passed on): the code it reaches may read and
+        write the object there and, as far as C lets it, nothing below it; the slots from
+        that address up escape and are forgotten."""
+        for slot in [s for s in state.slots if lowest is None or s >= lowest]:
+            self.escape(state.slots.pop(slot), "a stack slot whose address is passed on")
 
     def _step(self, insn, state: _State) -> str | None:
         """Apply one instruction; "end" when control leaves the function, "lost" when it
@@ -1310,8 +1329,9 @@ class _Walk:
             for member in base[1]:
                 self._memory_store(state, None if member == UNKNOWN else member, off, value, size)
             return
-        if base is not None and any(m[0] == "s" for m in _members(value)):
-            self._expose(state)      # the stack's address is stored somewhere
+        stacked = [m[1] for m in _members(value) if m[0] == "s"]
+        if base is not None and stacked:
+            self._expose(state, min(stacked))   # a stack address is stored somewhere
         located = self.owner._location(base, off) if base is not None else None
         if located is not None and size == 4 and \
                 self.owner.types.function_pointer(located[0]) is not None:

@@ -55,6 +55,7 @@ class CType:
     variadic: bool = False
     floating: bool = False              # base type with a floating-point encoding
     key: str = ""                       # struct/union identity across compile units
+    volatile: bool = False              # DW_TAG_volatile_type: may change outside the program
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,17 @@ class DwarfTypes:
             tid = ctype.target
             seen += 1
         return None
+
+    def is_volatile(self, tid: int | None) -> bool:
+        """Whether the type is volatile-qualified (through typedefs and other qualifiers)."""
+        for _ in range(64):
+            ctype = self.types.get(tid) if tid is not None else None
+            if ctype is None or ctype.kind != "alias":
+                return False
+            if ctype.volatile:
+                return True
+            tid = ctype.target
+        return False
 
     def size_of(self, tid: int | None) -> int | None:
         ctype = self.resolve(tid)
@@ -330,6 +342,7 @@ def _read(dwarf, image: Image, addrx) -> DwarfTypes:
             if kind is not None:
                 ctype = CType(kind, _name(die), _int(die, "DW_AT_byte_size"),
                               _ref(die, "DW_AT_type"))
+                ctype.volatile = tag == "DW_TAG_volatile_type"
                 if kind == "base":
                     ctype.floating = _int(die, "DW_AT_encoding") == _DW_ATE_FLOAT
                 if kind in ("struct", "union"):
