@@ -629,18 +629,22 @@ class _Code:
 
     def scan(self, address: int) -> PriorityScan:
         if address not in self.cache:
-            self.cache[address] = scan_writes(self.image, self.graph.function(address))
+            func = self.image.function_at(address)
+            assert func is not None and func.address == address
+            self.cache[address] = scan_writes(self.image, func)
         return self.cache[address]
 
     def writers(self) -> list[tuple[str, PriorityScan]]:
-        """(name, scan) of every reached function that may store to the controller,
-        except the setter functions (their callers say what they set)."""
+        """(name, scan) of every function that may store to the controller, except the
+        setter functions (their callers say what they set). Every function of the ELF,
+        not only those the call graph reached: one called only through a pointer the
+        graph did not resolve still runs, and its writes (with no place in the start-up
+        order) count."""
         out = []
-        for address in self.graph.edges:
-            func = self.graph.function(address)
+        for func in {f.address: f for f in self.image.functions}.values():
             if SETTER_NAMES & set(func.names) or not may_write(self.image, func):
                 continue
-            out.append((func.name, self.scan(address)))
+            out.append((func.name, self.scan(func.address)))
         return out
 
     def calls_to(self, callee: int) -> list[tuple[int, tuple, str]]:

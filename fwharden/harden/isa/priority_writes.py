@@ -65,7 +65,13 @@ def may_write(image: Image, func: Function) -> bool:
     ranges, or (ARM) build the SCS base with MOVT #0xE000 / MOV.W #0xE000E000."""
     data = image.read(func.address, func.size) or b""
     if image.family != "arm":
-        return True   # RISC-V builds addresses with LUI: scan it
+        # RISC-V builds the address with LUI rd, 0xD2000..0xD200F (opcode 0x37, the
+        # immediate in bits 31:12); C.LUI cannot reach it.
+        for at in range(0, len(data) - 3, 2):
+            word = int.from_bytes(data[at:at + 4], "little")
+            if word & 0x7F == 0x37 and 0xD2000 <= word >> 12 < 0xD2010:
+                return True
+        return False
     start = (-func.address) % 4
     for offset in range(start, len(data) - 3, 4):
         if _kept(int.from_bytes(data[offset:offset + 4], "little")):
