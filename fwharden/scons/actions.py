@@ -367,5 +367,6 @@ def exit_with(status: int) -> None:
     os._exit(status)
 
 
-def run_in(command: list[str], cwd: Path) -> int:
-    return subprocess.run(command, cwd=cwd, check=False).returncode
+def run_in(command: list[str], cwd: Path, extra_env: dict[str, str] | None = None) -> int:
+    env = {**os.environ, **extra_env} if extra_env else None
+    return subprocess.run(command, cwd=cwd, check=False, env=env).returncode

@@ -51,7 +51,13 @@ from fwharden.scons.cmdline import (
 from fwharden.scons.output import RUNTIME_PREFIX
 from fwharden.scons.variables import ARGUMENTS, is_true
 from fwharden.toolchain import ToolchainError, build_flags, find_toolchain
-from fwharden.toolchain.tinygo import missing_startup, target_json, tinygo_board, tinygo_command
+from fwharden.toolchain.tinygo import (
+    go_workspace,
+    missing_startup,
+    target_json,
+    tinygo_board,
+    tinygo_command,
+)
 
 # Command-line ARGUMENTS the tool understands (variables.py has their help).
 KNOWN_ARGS = tuple(arg.name for arg in ARGUMENTS)
@@ -464,6 +470,10 @@ def _tinygo_build(env, step, project: Project, profile: Profile, tools, layout,
     target_node = step(env.FwhTextFile(target, target_json(
         profile, script.abspath, [reservation.abspath], map_file=map_file.abspath,
         tinygo_root=tools.root)))
+    # fwharden's Go hand-off package: a generated go.work puts it beside the project.
+    go_env, go_work = go_workspace(project.root, sources, board_dir / "go.work")
+    extra = [step(env.FwhTextFile(env.fs.File(str(go_work[0])), go_work[1]))[0]] \
+        if go_work else []
     output = env.fs.File(f"{board_dir}/firmware.unpatched.elf")
     opt = project.opt if project.opt in ("0", "1", "2", "s", "z") else "z"
     tags = tuple(str(env["FWH_TINYGO_TAGS"]).replace(",", " ").split())
@@ -481,10 +491,12 @@ def _tinygo_build(env, step, project: Project, profile: Profile, tools, layout,
     # An argument list, run without a shell (run_in); the short line says TINYGO. The map
     # is the link's second output.
     linked = step(env.Command([output, map_file], [env.fs.File(str(p)) for p in sources], Action(
-        lambda target, source, env: run_in(command, project.root), "$FWH_TINYGOCOMSTR"),
+        lambda target, source, env: run_in(command, project.root, go_env),
+        "$FWH_TINYGOCOMSTR"),
         FWH_TINYGOCOMSTR=env.get("FWH_TINYGOCOMSTR") or " ".join(command).replace("$", "$$")))
-    env.Depends(linked, [script_node, stackmap_c, target_node, env.Value(" ".join(command))])
-    return [], [], linked, script_node, [stackmap_c[0], target_node[0]]
+    env.Depends(linked, [script_node, stackmap_c, target_node, *extra,
+                         env.Value(" ".join(command))])
+    return [], [], linked, script_node, [stackmap_c[0], target_node[0], *extra]
 
 
 def _vendor_build(env, step, project: Project, settings, tools, sources: list[Path],

@@ -100,7 +100,9 @@ BUILTIN: tuple[Category, ...] = (
     Category(
         "go-alloc", "Go heap allocation",
         "allocating in an interrupt panics on TinyGo ('heap alloc in interrupt'): make, new, "
-        "append that grows, string concatenation and map writes all allocate",
+        "append that grows, string concatenation and map writes all allocate; fix: allocate "
+        "before interrupts start and hand data to main with fwharden/handoff's Ring.Push or "
+        "Flag.Set (fwh_ring_push / fwh_flag_set in C: no allocation, lock-free, never block)",
         _names("runtime.alloc runtime.sliceAppend runtime.sliceGrow runtime.stringConcat "
                "runtime.stringFromBytes runtime.stringToBytes runtime.stringFromRunes "
                "runtime.stringFromUnicode runtime.hashmapMake runtime.hashmapSet "
@@ -115,22 +117,24 @@ BUILTIN: tuple[Category, ...] = (
     Category(
         "go-blocking", "Go blocking call or scheduler",
         "an interrupt cannot block or yield: there is no goroutine to park, so the scheduler "
-        "hangs or resumes the wrong task; fix: record the event and return, the way "
-        "fwh_flag_set / fwh_ring_push (fwh_handoff.h) do in C",
+        "hangs or resumes the wrong task; fix: record the event and return with "
+        "fwharden/handoff's Flag.Set or Ring.Push (fwh_flag_set / fwh_ring_push in C: "
+        "lock-free, never block)",
         _names("internal/task.Pause runtime.scheduler runtime.Gosched time.Sleep "
                "runtime.sleep runtime.deadlock runtime.run"),
     ),
     Category(
         "go-channel", "Go channel operation",
-        "a channel send or receive can block, which an interrupt cannot do; use a "
-        "non-blocking select with a default case or a volatile flag, the way "
-        "fwh_flag_set / fwh_ring_push (fwh_handoff.h) do in C",
+        "a channel send or receive can block, which an interrupt cannot do; fix: "
+        "fwharden/handoff's Ring.Push (refuses and counts when full) or Flag.Set, popped "
+        "or taken in main (fwh_ring_push / fwh_flag_set in C: lock-free, never block)",
         _names("runtime.chanSend runtime.chanRecv runtime.chanSelect runtime.chanClose"),
     ),
     Category(
         "go-sync", "Go sync lock or wait",
         "sync.Mutex, RWMutex, WaitGroup and Cond park the goroutine; in an interrupt they "
-        "deadlock",
+        "deadlock; fix: share data through fwharden/handoff's Ring or Flag, which need no "
+        "lock (fwh_ring_push / fwh_flag_set in C)",
         _names("(*sync.Mutex).Lock (*sync.RWMutex).Lock (*sync.RWMutex).RLock "
                "(*sync.WaitGroup).Wait (*sync.Cond).Wait (*sync.Once).Do"),
     ),

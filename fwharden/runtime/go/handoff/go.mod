@@ -1,0 +1,3 @@
+module fwharden/handoff
+
+go 1.21

@@ -1,0 +1,3 @@
+module handofftest
+
+go 1.21
