@@ -4,7 +4,9 @@ Handlers of one preemption priority never nest: the stack holds at most one hand
 priority (stacks.py). Where the priorities come from, in order of trust:
 
 1. `[harden.priorities]` in firmware.toml (the project says so; overrides the code).
-2. Constant writes in the code reachable from reset or a handler:
+2. Constant writes in the code (every function of the ELF that stores to the controller;
+   calls of the setter functions found from the call graph, arguments followed up
+   through callers):
    - Cortex-M: `HAL_NVIC_SetPriority(IRQn, preempt, sub)`, CMSIS `NVIC_SetPriority(IRQn,
      prio)` (also its -O0 out-of-line `__NVIC_SetPriority`, with `NVIC_EncodePriority`),
      and the stores they inline to: a byte (or halfword, or a read-modify-write word on
@@ -29,8 +31,21 @@ PRIGROUP = 3: 0..15). ECLIC (Nuclei spec, "interrupt preemption"): a HIGHER leve
 a lower one, and only when the running handler has re-enabled interrupts (the Nuclei SDK's
 common `irq_entry` does; a vectored handler does not unless written to).
 
-A value the code computes at run time, or two different values for one interrupt, gives
-`level = None`: that handler is assumed to nest with every other, and the note says why.
+Several writes to one interrupt (fwharden's start-up sets every IPR to 0xFF before main
+sets its own; CubeMX sets SysTick up to five times): `_Order` keeps the writes that may
+hold once start-up is done: a write is dropped only when another one surely runs after
+it. Unless some write is sure to run from reset, the reset value may still hold, except
+where every enable of the line follows a priority write straight-line (CubeMX's
+`HAL_NVIC_SetPriority(X, ..); HAL_NVIC_EnableIRQ(X);`, ECLIC_Register_IRQ). The model
+assumes what those sequences show: an interrupt is configured before it is enabled, so
+the value before the last write is not the one it runs with.
+
+Nothing is guessed: a value the code computes at run time, values that may differ, a
+store at an index the code computes (a loop through NVIC_IPR, TinyGo's SetPriority: then
+every priority is unknown), a call into a setter whose arguments the scan cannot read,
+or no board (the implemented priority bits are needed for NVIC_SetPriority values) all
+give `level = None`: that handler is assumed to nest with every other, and the note says
+why. A disputed PRIGROUP is read as 0 (the most levels, never fewer nestings).
 """
 
 from __future__ import annotations
