@@ -34,6 +34,7 @@ import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from fwharden.harden.analysis.arguments import constant_argument
 from fwharden.harden.analysis.callgraph import CallGraph
 from fwharden.harden.analysis.context import never_returns
 from fwharden.harden.analysis.findings import Finding, make_finding
@@ -65,6 +66,8 @@ FIX = ("fix: make the update a critical section (cpsid i/cpsie i or a PRIMASK sa
        "fwh_flag_set/fwh_flag_take or fwh_ring_push/fwh_ring_pop (fwh_handoff.h)")
 # Functions whose accesses are race-free by design or atomic: not walked into.
 SAFE_PREFIXES = ("fwh_flag_", "fwh_ring_", "__atomic_", "__sync_")
+# Functions whose first argument is a task's entry (thread code main() does not call).
+TASK_CREATORS = ("xTaskCreate", "xTaskCreateStatic", "osThreadNew", "xTaskCreateAffinitySet")
 # Walks of one function with different argument constants before it is walked without.
 MAX_VARIANTS = 16
 
@@ -247,6 +250,11 @@ def check_races(image: Image, graph: CallGraph, roots: list[Root], thread: Root 
         func = image.function_named(name)
         if func is not None and (thread is None or func.address != thread.function.address):
             actors.append(_Context(name, func, THREAD))
+    known = {a.function.address for a in actors}
+    for task in _tasks(image, graph):
+        if task.address not in known:
+            known.add(task.address)
+            actors.append(_Context(task.name, task, THREAD))
     for root in roots:
         actors.append(_Context(root.name, root.function, priorities.get(
             root.name, Priority(None, "not found"))))
@@ -259,6 +267,10 @@ def check_races(image: Image, graph: CallGraph, roots: list[Root], thread: Root 
         key = _Key(actor.function.address, entry, ())
         contexts.run(key)
         walks[actor.name] = contexts.reached(key)
+    # NMI and HardFault (fixed priority) are the fault and crash-report paths: they print
+    # through the console the thread uses and do not return to it in practice, and
+    # nothing can mask them; their races are not judged (README), neither way.
+    actors = [a for a in actors if not a.fixed]
     writers = [a for a in actors if not a.thread
                and not never_returns(graph, a.function.address)]
     shared = dict(policy.shared)
@@ -312,6 +324,11 @@ def check_races(image: Image, graph: CallGraph, roots: list[Root], thread: Root 
                     message = (f"{part}: {_what(kind)} by {func.name} at {where}, in "
                                f"{victim.label()}, with {writer.name} not masked; "
                                f"{writer.label()} writes it at {_at(wsite, lookup)}{inside}")
+                    mask = dict(result.masks).get(sites[0])
+                    if mask is not None and mask.basepri and writer.priority.level is None:
+                        message += ("; BASEPRI is raised there, but the handler's priority "
+                                    "is not known, so it is not counted as masked: give it "
+                                    "in [harden.priorities]")
                     level = severity
                     if _unsure(writer, victim, image.family) and RULE not in overridden:
                         # Nesting assumed, not shown: said as a warning, never silence.
@@ -328,6 +345,26 @@ def check_races(image: Image, graph: CallGraph, roots: list[Root], thread: Root 
                     "unused-setting", severity, f"[harden.shared] {name}: the ELF has no "
                     "such variable"))
     return findings
+
+
+def _tasks(image: Image, graph: CallGraph) -> list[Function]:
+    """RTOS task functions: the constant first argument of xTaskCreate/xTaskCreateStatic
+    (FreeRTOS) and osThreadNew (CMSIS-RTOS2) at every call the graph holds. A task runs in
+    thread mode, preempted by every interrupt, and main() never calls it."""
+    creators = {f.address for name in TASK_CREATORS
+                if (f := image.function_named(name)) is not None}
+    found: dict[int, Function] = {}
+    for caller, edges in list(graph.edges.items()):
+        for edge in edges:
+            if edge.callee not in creators:
+                continue
+            value = constant_argument(image, graph.function(caller), edge.site, 0)
+            func = image.function_at(value & ~1) if value else None
+            if func is not None and func.address == value & ~1:
+                found.setdefault(func.address, func)
+    tasks = list(found.values())
+    graph.expand(tasks)
+    return tasks
 
 
 def _what(kind: str) -> str:

@@ -376,7 +376,7 @@ def walk(image: Image, func: Function, entry: Mask, args: dict[str, int],
                 it_left = len(insn.mnem) - 1
                 continue
             before = state.copy() if conditional else None
-            found, ended, tail_mask = step(memory, insn, state, on_call)
+            found, ended, tail_mask = step(memory, insn, state, on_call, func)
             if found:
                 accesses[insn.address] = found
             if before is not None:
@@ -458,7 +458,8 @@ def _arm_cond_base(mnem: str) -> str:
     return base
 
 
-def _arm_step(memory: MemoryMap, insn: _Insn, state: _State, on_call: CallHook):
+def _arm_step(memory: MemoryMap, insn: _Insn, state: _State, on_call: CallHook,
+              func: Function):
     """Apply one Thumb instruction; (accesses, "return"/"tail"/None, mask after a tail)."""
     regs = state.regs
     ops = insn.ops
@@ -508,7 +509,7 @@ def _arm_step(memory: MemoryMap, insn: _Insn, state: _State, on_call: CallHook):
         if after is not None:
             state.mask = after
         return found, None, None
-    flow, _targets = _arm_flow(insn, _NOWHERE)
+    flow, _targets = _arm_flow(insn, func)
     if base in ("cbz", "cbnz"):
         return found, _decided(base, ops, regs), None
     if flow == "end" and base in ("b", "bx") and not (ops and ops[0] == "lr"):
@@ -518,8 +519,11 @@ def _arm_step(memory: MemoryMap, insn: _Insn, state: _State, on_call: CallHook):
     width = _arm_width(base, ops)
     if width is not None:
         _arm_memory(memory, insn, base, ops, width, state, found)
-        return found, ("return" if "pc" in insn.text and base.startswith(("ldm", "pop", "ldr"))
-                       else None), None
+        # A load into PC: LDR PC, [SP], #4 or LDM SP!, {.., PC} returns; a jump table
+        # (LDR PC, [PC, Rm]) was made a table in _blocks.
+        into_pc = (ops and ops[0] == "pc") if base.startswith("ldr") else (
+            "pc" in _reglist(ops))
+        return found, ("return" if into_pc and "sp" in insn.text else None), None
     if base.startswith(("push", "pop", "stmdb", "vpush", "vpop")) or (ops and ops[0] in (
             "sp", "r7", "sp!")):
         _drop_slots(regs, "sp")
@@ -533,9 +537,6 @@ def _arm_step(memory: MemoryMap, insn: _Insn, state: _State, on_call: CallHook):
         return found, "return", None
     _arm_value(insn, base, ops, regs)
     return found, None, None
-
-
-_NOWHERE = Function(0, 0, ("",))
 
 
 def _args(regs: dict[str, object], names: tuple[str, ...]) -> dict[str, int]:
@@ -587,7 +588,9 @@ def _arm_memory(memory: MemoryMap, insn: _Insn, base: str, ops: tuple[str, ...],
     tail = insn.text[mem.end():].strip().lstrip(",").strip()
     if tail.startswith("#"):
         post = _int(tail)
-    if isinstance(start, int) or literal:
+    if (isinstance(start, int) and start != 0) or literal:
+        # A base of 0 is a NULL pointer on a path a test skips (printchar(0, c)): the
+        # walk does not follow conditions, so it is not taken as an address.
         pc = (insn.address + 4) & ~3
         origin = pc if literal else start
         if offset_text is None:
@@ -685,7 +688,8 @@ _MIE = 0x8          # mstatus.MIE (privileged spec 3.1.6.1)
 _MSTATUS = ("mstatus", "0x300", "768")
 
 
-def _rv_step(memory: MemoryMap, insn: _Insn, state: _State, on_call: CallHook):
+def _rv_step(memory: MemoryMap, insn: _Insn, state: _State, on_call: CallHook,
+             func: Function):
     regs = state.regs
     mnem, ops = insn.mnem, insn.ops
     plain = mnem.removeprefix("c.")
@@ -700,7 +704,7 @@ def _rv_step(memory: MemoryMap, insn: _Insn, state: _State, on_call: CallHook):
         if after is not None:
             state.mask = after
         return found, None, None
-    flow, _ = _rv_flow(insn, _NOWHERE)
+    flow, _ = _rv_flow(insn, func)
     if flow == "end":
         if plain in ("ret", "mret", "sret") or (plain in ("jr", "jalr") and ops and "ra" in ops[-1]):
             return found, "return", None
@@ -715,7 +719,7 @@ def _rv_step(memory: MemoryMap, insn: _Insn, state: _State, on_call: CallHook):
         address = None
         if mem is not None:
             origin = regs.get(mem.group(2))
-            if isinstance(origin, int):
+            if isinstance(origin, int) and origin != 0:   # 0: a NULL pointer (see ARM)
                 address = (origin + (_int(mem.group(1) or "0") or 0)) & 0xFFFFFFFF
         if load and not mnem.startswith(("f", "c.f")):
             regs.pop(ops[0], None)
