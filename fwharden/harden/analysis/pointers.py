@@ -203,7 +203,10 @@ class Pointers:
         self._built = False
         self._starts = {f.address for f in image.functions}
         self.function = 0          # the function whose parameters "p" values name
-        self._by_offset: dict[int, set] | None = None
+        # void * locations -> the pointee types of what the code stores there (None: a
+        # value of no known type); read once the whole program is walked.
+        self.void_types: dict[tuple, set] = defaultdict(set)
+        self._solved = False
 
     # -- types ---------------------------------------------------------------------
     def _param_type(self, function: int, index: int) -> int | None:
@@ -242,6 +245,13 @@ class Pointers:
             if located is None:
                 return None
             tid = self.types.pointee(located[0])
+            if tid is None and self._solved and self.types.resolve(located[0]) is not None \
+                    and self.types.resolve(located[0]).kind == "pointer":
+                # A void * member: it points to what the program stores in it, when every
+                # store is a pointer of one type (hdma->Parent = hadc; pUserData = fops).
+                stored = self.void_types.get(located[1], {None})
+                if len(stored) == 1 and None not in stored:
+                    tid = next(iter(stored))
             return (tid, value[3]) if tid is not None else None
         if kind == "r":
             sub = self.types.subprograms.get(value[1])
@@ -335,6 +345,7 @@ class Pointers:
                 self._untyped(func)
         self.facts.solve({a: len(s.params) for a, s in self.types.subprograms.items()
                           if s.params is not None and not s.variadic})
+        self._solved = True
 
     def _untyped(self, func: Function) -> None:
         """Code without DWARF (libc, assembly) is not walked: its stores cannot be typed
@@ -490,7 +501,7 @@ class Pointers:
             if key is None:
                 if located is not None:
                     return None     # a typed word that is no function pointer
-                return self._untyped_member(value)
+                return None     # a pointer of unknown type: the call stays a finding
             signature = self._signature_of(value)
             return self._node_targets(("k", key), signature, f"member {self.member_name(key)}")
         if kind == "p" and value[2] == 0:
@@ -501,35 +512,6 @@ class Pointers:
                 return None
             return self._node_targets(node, signature, f"argument {value[1] + 1} of {func.name}")
         return None
-
-    def _untyped_member(self, value: Value) -> tuple[set[int], str] | None:
-        """A call through a word loaded from a pointer of unknown type (a `void *` cast to
-        a struct: `((USBD_CDC_ItfTypeDef *)pdev->pUserData)->Receive`): the word is a
-        function-pointer member at that offset of some struct, so the call goes to an
-        address-taken function of one of those members' types."""
-        base, k = _split(value[1])
-        if base[0] in ("s", "c"):
-            return None
-        offset = k + value[2]
-        signatures = self._offset_signatures().get(offset)
-        if not signatures or None in signatures:
-            return None
-        typed = {f for f in self.facts.taken if any(self._matches(f, sig) for sig in signatures)}
-        return typed, (f"type: loaded from a pointer of unknown type; address-taken functions "
-                       f"of the types of the function-pointer members at offset {offset} of "
-                       f"any struct ({len(signatures)} type(s))")
-
-    def _offset_signatures(self) -> dict[int, set]:
-        if self._by_offset is None:
-            self._by_offset = defaultdict(set)
-            for tid, ctype in self.types.types.items():
-                if ctype.kind != "struct":
-                    continue
-                for offset, slot in self.types.slots(tid, limit=4096):
-                    fn = self.types.function_pointer(slot)
-                    if fn is not None:
-                        self._by_offset[offset].add(self.types.signature(fn.params, fn.variadic))
-        return self._by_offset
 
     def _node_targets(self, node: tuple, signature, what: str) -> tuple[set[int], str] | None:
         facts = self.facts
@@ -1338,6 +1320,15 @@ class _Walk:
             self.flow(value, ("k", located[1]), f"store in {self.func.name}")
         elif located is None:
             self.escape(value, f"a store at {self.here}")
+        elif size == 4 and self.owner.types.pointee(located[0]) is None:
+            ctype = self.owner.types.resolve(located[0])
+            if ctype is not None and ctype.kind == "pointer":
+                for member in _members(value):
+                    if member[0] == "c" and member[1] == 0:
+                        continue     # NULL
+                    pointee = self.owner._pointee(member) if member != UNKNOWN else None
+                    self.owner.void_types[located[1]].add(
+                        pointee[0] if pointee is not None and pointee[1] == 0 else None)
         # A store into a typed location that is no function pointer (an integer, a void *,
         # a task's stack of StackType_t) is read back only as that type: loaded and put
         # into a function-pointer member it taints that member; loaded and called, the
