@@ -39,8 +39,8 @@ from fwharden.linker import (
 from fwharden.linker.vectors import vector_entries
 from fwharden.runtime import include_dir, runtime_sources
 from fwharden.scons import images
-from fwharden.scons.actions import check_handlers, discard_manifest, reject_failed_build, run_in
-from fwharden.scons.builders import compile_db_text
+from fwharden.scons.actions import VERIFY_CACHE, check_handlers, discard_manifest, reject_failed_build, run_in
+from fwharden.scons.builders import compile_db_key
 from fwharden.scons.cmdline import (
     Word,
     check_defines,
@@ -228,6 +228,8 @@ def firmware(env, project_file: str = "firmware.toml", build_dir: str | None = N
                                   [linked[0], *stack_usage],
                                   FWH_PROFILE=profile, FWH_POLICY=project.harden,
                                   FWH_ROOT=str(root)))
+    # The verify step's decode cache (actions.VERIFY_CACHE) goes with `scons -c` too.
+    env.Clean(verified, str(Path(str(board_dir)) / VERIFY_CACHE))
     if project.linker == "vendor":
         elf = linked[:1]  # the project's own linker script reserves no stack map
     else:
@@ -273,7 +275,7 @@ def firmware(env, project_file: str = "firmware.toml", build_dir: str | None = N
     env.Alias("dist", dist)
     env.Clean(dist, str(dist_dir))
     cdb = step(env.FwhCompileDb(env.fs.File(str(top / "compile_commands.json")),
-                                compile_db_text(env, compiled)))
+                                compile_db_key(env, compiled), FWH_COMPILED=compiled))
     # Absolute paths of this checkout: no use to another one through a shared cache.
     env.NoCache(cdb)
     targets = [*dict.fromkeys([linked[0], elf[0]]), binary, ihex, *boot_images, usage, verified,
@@ -557,7 +559,7 @@ def _compile(env, step, source, target: Path) -> tuple[list, list]:
     if stack_usage:
         # clang writes no .su for a file without functions (gcc an empty one): make it
         # empty, so the target exists and a no-op build does not compile it again.
-        env.AddPostAction(objects[0], Action(ensure_files, None))
+        env.AddPostAction(objects[0], _ENSURE_FILES)
     return [(obj, source_node) for obj in objects], stack_usage
 
 
@@ -568,6 +570,11 @@ def ensure_files(target, source, env) -> int:
         if not path.exists():
             path.touch()
     return 0
+
+
+# One Action for every object: making it per file hashed ensure_files's bytecode 300 times
+# whenever a 300-file SConstruct was read, a no-op rebuild too (issue 19 item 5).
+_ENSURE_FILES = Action(ensure_files, None)
 
 
 def _remove_empty_dirs(top: Path) -> None:

@@ -18,6 +18,7 @@ from SCons.Node.Python import Value
 from SCons.Subst import SUBST_CMD
 from SCons.Tool import createObjBuilders
 
+from fwharden.atomic import write_atomically
 from fwharden.scons import actions
 
 C_SUFFIXES = (".c",)
@@ -29,6 +30,13 @@ LINKCOM = ("$LINK -o $_FWH_TMPTARGET $LINKFLAGS $_FWH_IN $FWH_LIBS "
            "&& mv -f $_FWH_TMPTARGET $_FWH_OUT")
 OBJCOPYCOM = ("$FWH_OBJCOPY -O $FWH_OBJCOPY_FORMAT $_FWH_IN $_FWH_TMPTARGET "
               "&& mv -f $_FWH_TMPTARGET $_FWH_OUT")
+
+def write_compile_db(target, source, env) -> int:
+    """SCons action: compile_commands.json for the (object, source) pairs in
+    $FWH_COMPILED, rendered now (the Value source is only what the text depends on)."""
+    write_atomically(Path(str(target[0])), compile_db_text(env, env["FWH_COMPILED"]))
+    return 0
+
 
 # Construction variable -> default action. The README's table lists the same names.
 COMMANDS = {
@@ -42,7 +50,7 @@ COMMANDS = {
     "FWH_USAGECOM": actions.report_usage,
     "FWH_REPORTCOM": actions.html_report,
     "FWH_MANIFESTCOM": actions.write_manifest,
-    "FWH_COMPILEDBCOM": actions.write_text,
+    "FWH_COMPILEDBCOM": write_compile_db,
     "FWH_DISTCOM": actions.copy_all,
     "FWH_RUNCOM": actions.run_in_qemu,
 }
@@ -98,11 +106,30 @@ def add_builders(env) -> None:
     env.Append(PROGEMITTER=[map_emitter])
 
 
+def compile_db_key(env, compiled) -> str:
+    """What compile_commands.json is a function of, cheap to make when the SConstruct is
+    read: each kind of command line expanded once, for the first object of that kind (so
+    how target and source are spelled counts too), and every (object, source) path. All
+    objects are built by the one environment, so each entry is the same expansion with
+    its own target and source. Expanding every object's command here cost ~0.4 s of a
+    300-file no-op build (issue 19 item 5); the text is rendered when the file is made."""
+    top = env.Dir("#").abspath
+    firsts: dict[str, list[str]] = {}
+    for obj, src in compiled:
+        command = "$CCCOM" if src.suffix in C_SUFFIXES else ASM_SUFFIXES.get(src.suffix, "$ASCOM")
+        if command not in firsts:
+            argv = env.subst_list(command, SUBST_CMD, target=[obj], source=[src])[0]
+            firsts[command] = [str(obj), str(src), *(str(arg) for arg in argv)]
+    return json.dumps({"top": top, "commands": firsts,
+                       "pairs": [[obj.abspath, src.srcnode().abspath] for obj, src in compiled]},
+                      sort_keys=True)
+
+
 def compile_db_text(env, compiled) -> str:
     """compile_commands.json for `compiled` ((object, source) pairs), as clang tools read it:
     `arguments` (the exact argv, no shell quoting to undo), the directory, file and output.
-    Rendered when the SConstruct is read, so the file is a Value's target: written when an
-    entry changes, never on a no-op build (SCons's own CompilationDatabase always is)."""
+    The file is the target of a Value holding `compile_db_key`: written when an entry
+    changes, never on a no-op build (SCons's own CompilationDatabase always is)."""
     top = env.Dir("#").abspath
     entries = []
     for obj, src in compiled:
