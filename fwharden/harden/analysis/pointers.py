@@ -475,7 +475,7 @@ class Pointers:
         if sub is None or sub.params is None or sub.variadic:
             return True    # no DWARF type: it may be of any type
         mine = self.types.signature(sub.params, sub.variadic)
-        return mine is None or mine == signature
+        return mine is None or self.types.compatible(mine, signature)
 
     def _resolve_value(self, func: Function, value: Value) -> tuple[set[int], str] | None:
         kind = value[0]

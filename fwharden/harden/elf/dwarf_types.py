@@ -182,6 +182,14 @@ class DwarfTypes:
         self._walk(tid, 0, out, limit, 0)
         return out
 
+    @staticmethod
+    def compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+        """Signatures that may call each other: same classes, where a pointer to a named
+        struct matches the same struct or any other pointer (void *, char *)."""
+        return len(a) == len(b) and all(
+            x == y or (x.startswith("p") and y.startswith("p") and ("p" in (x, y)))
+            for x, y in zip(a, b, strict=True))
+
     def _walk(self, tid, at: int, out: list, limit: int, depth: int) -> None:
         if depth > 24 or at >= limit:
             return
@@ -213,7 +221,10 @@ class DwarfTypes:
             if ctype is None:
                 return None
             if ctype.kind in ("pointer", "array"):
-                out.append("p")
+                # A pointer to a struct keeps the struct's name: calling a function whose
+                # parameter points to another struct type is undefined (C11 6.3.2.3p8).
+                target = self.resolve(ctype.target)
+                out.append(f"p:{target.key}" if target is not None and target.key else "p")
             elif ctype.kind in ("struct", "union"):
                 out.append(f"s{self.size_of(tid)}")
             elif ctype.floating:
