@@ -14,14 +14,11 @@ facts, never an exception: what cannot be typed stays unresolved for the analysi
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from elftools.elf.elffile import ELFFile
-
 from fwharden.harden.elf.image import Image
-from fwharden.harden.elf.lines import DWARF_ERRORS
+from fwharden.harden.elf.lines import DWARF_ERRORS, LineTable
 
 _TYPE_TAGS = {
     "DW_TAG_base_type": "base", "DW_TAG_pointer_type": "pointer",
@@ -315,12 +312,12 @@ def load_dwarf_types(image: Image) -> DwarfTypes | None:
     if not image.raw:
         return None
     try:
-        elf = ELFFile(io.BytesIO(image.raw))
-        if not elf.has_dwarf_info():
+        # One DWARF parse per image, shared with the line lookups and the variables.
+        table_of_lines = LineTable.of(image)
+        dwarf = table_of_lines.dwarf()
+        if dwarf is None or dwarf.debug_info_sec is None:
             return None
-        dwarf = elf.get_dwarf_info(relocate_dwarf_sections=False)
-        if dwarf.debug_info_sec is None:
-            return None
+        elf = table_of_lines.elf()
         section = elf.get_section_by_name(".debug_addr")
         table = section.data() if section is not None else b""
         bases: dict[int, int] = {}

@@ -14,8 +14,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from fwharden.harden.elf.image import Image, parse_elf
-from fwharden.harden.elf.lines import DWARF_ERRORS
+from fwharden.harden.elf.image import Image
+from fwharden.harden.elf.lines import DWARF_ERRORS, LineTable
 
 _DW_OP_ADDR = 0x03
 
@@ -95,10 +95,11 @@ def load_variables(image: Image) -> Variables:
 def _dwarf_variables(image: Image):
     if not image.raw:
         return
-    elf = parse_elf(image.path, image.raw)
-    if not elf.has_dwarf_info():
+    # The DWARF the line lookups already parsed (one parse per image; not relocated, so
+    # TinyGo's --emit-relocs R_ARM_NONE records do not stop it).
+    dwarf = LineTable.of(image).dwarf()
+    if dwarf is None:
         return
-    dwarf = elf.get_dwarf_info()
     for unit in dwarf.iter_CUs():
         # File-scope variables are children of the unit's DIE; walking only those (GCC's
         # DW_AT_sibling skips each function's subtree) is what keeps a large firmware
