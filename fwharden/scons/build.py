@@ -260,6 +260,11 @@ def firmware(env, project_file: str = "firmware.toml", build_dir: str | None = N
     # stopped anywhere never leaves an old manifest beside new files.
     env.AddPreAction([*dict.fromkeys([linked[0], *(a for a in artifacts if a is not map_file)])],
                      Action(discard_manifest, None))
+    # SCons deletes a target before its step's actions (pre-actions included) run, so a kill
+    # in between left the old manifest beside a deleted firmware.map/.elf. Precious keeps the
+    # old file until the step's own action replaces it, after the manifest is gone (`scons -c`
+    # still removes them).
+    env.Precious([*dict.fromkeys([linked[0], *artifacts])])
     sources_for_manifest = [env.fs.File(str(p)) for p in sources] + list(extra_sources)
     manifest = step(env.FwhManifest(
         env.fs.File(f"{board_dir}/manifest.json"), [*artifacts, *sources_for_manifest],
