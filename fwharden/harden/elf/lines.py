@@ -105,7 +105,13 @@ class LineTable:
             if self._dwarf is not False and self._dwarf.debug_line_sec is None:
                 self._dwarf = False   # objcopy --remove-section .debug_line
             if self._dwarf is not False:
-                aranges = self._dwarf.get_aranges()
+                try:
+                    aranges = self._dwarf.get_aranges()
+                except BaseException:
+                    # Damaged aranges: every later lookup must fail alike, not fall back
+                    # to a full decode after the first one raised.
+                    self._dwarf = None
+                    raise
                 self._entries = sorted((e.begin_addr, e.begin_addr + e.length, e.info_offset)
                                        for e in (aranges.entries if aranges is not None else ()))
                 self._keys = [e[0] for e in self._entries]
