@@ -325,11 +325,17 @@ def check_races(image: Image, graph: CallGraph, roots: list[Root], thread: Root 
                                f"{victim.label()}, with {writer.name} not masked; "
                                f"{writer.label()} writes it at {_at(wsite, lookup)}{inside}")
                     mask = dict(result.masks).get(sites[0])
+                    level = severity
                     if mask is not None and mask.basepri and writer.priority.level is None:
                         message += ("; BASEPRI is raised there, but the handler's priority "
                                     "is not known, so it is not counted as masked: give it "
                                     "in [harden.priorities]")
-                    level = severity
+                        if RULE not in overridden:
+                            # A BASEPRI section (FreeRTOS's taskENTER_CRITICAL) that holds
+                            # off every handler at or below configMAX_SYSCALL_INTERRUPT_
+                            # PRIORITY: the race needs a priority the code did not show, so
+                            # it is a warning, as for handlers assumed to nest.
+                            level = {**severity, RULE: "warning"}
                     if _unsure(writer, victim, image.family) and RULE not in overridden:
                         # Nesting assumed, not shown: said as a warning, never silence.
                         level = {**severity, RULE: "warning"}
