@@ -34,6 +34,11 @@ def test_basepri_masks_priorities_at_or_below_its_level() -> None:
     assert not _blocks(Mask(False, 2 << 5), _handler(1), 3)
     assert not _blocks(Mask(False, 1 << 5), _handler(None), 3)   # unknown: not masked
     assert _blocks(MASKED, _handler(None), 3)
+    # Bits below the implemented ones read as zero: BASEPRI = 4 on a 3-bit part is 0, which
+    # masks nothing (ARMv7-M B1.4.3); 0x24 is 0x20.
+    assert not _blocks(Mask(False, 4), _handler(4), 3)
+    assert _blocks(Mask(False, 4), _handler(4), 8)
+    assert _blocks(Mask(False, 0x24), _handler(1), 3)
     assert not _blocks(MASKED, _handler(-2, fixed=True), 3)      # NMI ignores PRIMASK
 
 

@@ -453,7 +453,12 @@ def _blocks(mask: Mask, writer: _Context, priority_bits: int | None) -> bool:
     level = writer.priority.level
     if mask.basepri and level is not None and priority_bits and \
             writer.priority.scheme == "arm":
-        return (level << (8 - priority_bits)) >= mask.basepri
+        # BASEPRI implements only the top `priority_bits` bits; the others read as zero
+        # (ARMv7-M B1.4.3, B3.4.9), and BASEPRI 0 masks nothing. FreeRTOS's MPS2 QEMU demo
+        # sets configMAX_SYSCALL_INTERRUPT_PRIORITY = 4 "as QEMU doesn't model the priority
+        # bits": on a part with 3 bits its critical sections mask no interrupt.
+        effective = mask.basepri & (0xFF << (8 - priority_bits)) & 0xFF
+        return effective != 0 and (level << (8 - priority_bits)) >= effective
     return False
 
 
