@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
+import sys
 import threading
 
 from fwharden.runtime import include_dir
@@ -41,9 +43,12 @@ SHORT_COMSTR = {
 
 
 class StepCounter:
-    """`$_FWH_STEP`: `[ n/N]`, n counting the steps this run has started (in the order they
-    start, also under -j), N the steps the build declares (so a no-op or partial rebuild
-    stops short of N). SCons substitutes a COMSTR once, when the step starts and prints."""
+    """`$_FWH_STEP`: `[ n/N]`, n counting the steps this run has printed (in the order their
+    lines appear, also under -j), N the steps the build declares (so a no-op or partial
+    rebuild stops short of N). SCons substitutes a COMSTR in the job's thread and prints it
+    later: a number taken at substitution let two jobs print `[9/24]` before `[8/24]`. So the
+    substitution leaves `#` in place of n and `print_line` (the default
+    PRINT_CMD_LINE_FUNC) numbers and writes the line under one lock."""
 
     def __init__(self) -> None:
         self.total = 0
@@ -53,10 +58,20 @@ class StepCounter:
     def __call__(self, target, source, env, for_signature) -> str:
         if for_signature:
             return ""
-        with self._lock:
-            n = next(self._count)
         width = len(str(self.total))
-        return f"[{n:>{width}}/{self.total}]"
+        return f"[{'#':>{width}}/{self.total}]"
+
+    def print_line(self, text: str, target, source, env) -> None:
+        """Number the step line `text` and print it, as one step under the lock."""
+        with self._lock:
+            match = _PENDING_STEP.match(text)
+            if match:
+                n = next(self._count)
+                text = f"[{n:>{len(match.group(1))}}/{match.group(2)}]" + text[match.end():]
+            sys.stdout.write(text + "\n")
+
+
+_PENDING_STEP = re.compile(r"\[( *#)/(\d+)\]")
 
 
 def display_name(node, top: str) -> str:

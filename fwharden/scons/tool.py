@@ -45,7 +45,9 @@ def generate(env) -> None:
         _FWH_OUT=cmdline.target_word,
         _FWH_IN=cmdline.source_words,
         _FWH_INCFLAGS=cmdline.include_flags,
-        _FWH_STEP=output.StepCounter(),
+        _FWH_STEP=(counter := output.StepCounter()),
+        # Step lines are numbered as they are printed (output.StepCounter.print_line).
+        PRINT_CMD_LINE_FUNC=counter.print_line,
         _FWH_SOURCE=output.show_source,
         _FWH_TARGET=output.show_target,
     )
