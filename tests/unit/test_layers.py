@@ -19,8 +19,8 @@ HARDEN_LAYERS = {"errors": 0, "elf": 1, "isa": 2, "analysis": 3, "report": 4, "f
 # Top-level packages with a fixed list of what they may import from fwharden.
 ALLOWED = {
     "board_profiles": ("fwharden.board_profiles", "fwharden.harden.analysis.policy",
-                       "fwharden.inputs"),
-    "toolchain": ("fwharden.toolchain", "fwharden.board_profiles"),
+                       "fwharden.inputs", "fwharden.lazy"),
+    "toolchain": ("fwharden.toolchain", "fwharden.board_profiles", "fwharden.lazy"),
     "linker": ("fwharden.linker", "fwharden.board_profiles"),
     "runtime": ("fwharden.runtime",),
 }
@@ -148,7 +148,8 @@ def test_board_profiles_stay_light() -> None:
 def test_harden_imports_only_itself_and_board_profiles() -> None:
     """The post-link stages never reach into the build side (toolchain, linker, scons, cli);
     the leaf helpers for bounded input reading and atomic output are shared."""
-    allowed = ("fwharden.harden", "fwharden.board_profiles", "fwharden.inputs", "fwharden.atomic")
+    allowed = ("fwharden.harden", "fwharden.board_profiles", "fwharden.inputs", "fwharden.atomic",
+               "fwharden.lazy")
     found = []
     for path in sorted((PACKAGE / "harden").rglob("*.py")):
         for line, target in _imports(path):
@@ -159,5 +160,5 @@ def test_harden_imports_only_itself_and_board_profiles() -> None:
 
 
 def test_shared_leaf_helpers_import_nothing_of_fwharden() -> None:
-    for name in ("inputs.py", "atomic.py"):
+    for name in ("inputs.py", "atomic.py", "lazy.py"):
         assert [t for _, t in _imports(PACKAGE / name) if t.startswith("fwharden")] == [], name
